@@ -1,0 +1,372 @@
+package dbt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Supported manifest schema versions: dbt 1.0 (v4) to 1.11 (v12).
+const (
+	MinManifestVersion = 4
+	MaxManifestVersion = 12
+)
+
+// decodeOptions tolerate what real artifacts contain: dbt has written
+// duplicate keys and stray bytes in user-written descriptions.
+var decodeOptions = json.JoinOptions(
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+)
+
+var schemaVersionRE = regexp.MustCompile(`/(manifest|catalog)/v(\d+)\.json$`)
+
+// ParseManifest decodes a manifest.json. Errors are *FormatError values.
+func ParseManifest(data []byte) (*Manifest, error) {
+	m := &Manifest{Nodes: map[string]*Node{}, Macros: map[string]*Macro{}}
+	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions)
+	if err := expectObject(dec); err != nil {
+		return nil, err
+	}
+	sawMetadata := false
+	for dec.PeekKind() != '}' {
+		key, err := readKey(dec)
+		if err != nil {
+			return nil, err
+		}
+		switch key {
+		case "metadata":
+			if err := json.UnmarshalDecode(dec, &m.Metadata); err != nil {
+				return nil, syntaxError(err)
+			}
+			v, err := manifestVersion(m.Metadata)
+			if err != nil {
+				return nil, err
+			}
+			m.SchemaVersion = v
+			sawMetadata = true
+		case "nodes", "sources":
+			if err := decodeNodes(dec, m.Nodes, false); err != nil {
+				return nil, err
+			}
+		case "exposures", "metrics", "semantic_models", "saved_queries":
+			if err := decodeNodes(dec, m.Nodes, true); err != nil {
+				return nil, err
+			}
+		case "macros":
+			if err := json.UnmarshalDecode(dec, &m.Macros); err != nil {
+				return nil, syntaxError(err)
+			}
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return nil, syntaxError(err)
+			}
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, syntaxError(err)
+	}
+	if !sawMetadata {
+		return nil, &FormatError{Problem: "not a dbt manifest: it has no metadata block"}
+	}
+	for id, n := range m.Nodes {
+		if n == nil {
+			delete(m.Nodes, id)
+			continue
+		}
+		if n.UniqueID == "" {
+			n.UniqueID = id
+		}
+	}
+	return m, nil
+}
+
+func manifestVersion(md Metadata) (int, error) {
+	if strings.HasPrefix(md.DBTVersion, "2.") {
+		return 0, &FormatError{Problem: fmt.Sprintf("written by dbt Fusion %s, whose manifest format is not supported", md.DBTVersion),
+			Hint: "build the artifacts with dbt Core 1.0 to 1.11 (dbt docs generate)"}
+	}
+	match := schemaVersionRE.FindStringSubmatch(md.SchemaURL)
+	if match == nil || match[1] != "manifest" {
+		return 0, &FormatError{Problem: fmt.Sprintf("not a dbt manifest (dbt_schema_version %q)", md.SchemaURL)}
+	}
+	v, _ := strconv.Atoi(match[2])
+	if v < MinManifestVersion || v > MaxManifestVersion {
+		return 0, &FormatError{
+			Problem: fmt.Sprintf("manifest schema v%d (dbt %s) is not supported: this version of recce reads v%d to v%d (dbt 1.0 to 1.11)", v, md.DBTVersion, MinManifestVersion, MaxManifestVersion),
+			Hint:    "regenerate the artifacts with a supported dbt version, or upgrade recce",
+		}
+	}
+	return v, nil
+}
+
+// decodeNodes decodes one of the manifest's node maps into dst. Nodes
+// without a SQL body get a fingerprint of their definition.
+func decodeNodes(dec *jsontext.Decoder, dst map[string]*Node, fingerprint bool) error {
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return syntaxError(err)
+	}
+	if err := expectObject(dec); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		id, err := readKey(dec)
+		if err != nil {
+			return err
+		}
+		n := new(Node)
+		if fingerprint {
+			raw, err := dec.ReadValue()
+			if err != nil {
+				return syntaxError(err)
+			}
+			if err := json.Unmarshal(raw, n, decodeOptions); err != nil {
+				return syntaxError(err)
+			}
+			n.Definition = definitionHash(raw)
+		} else if err := json.UnmarshalDecode(dec, n); err != nil {
+			return syntaxError(err)
+		}
+		if n.RawCode == "" {
+			n.RawCode = n.RawSQL
+		}
+		if n.CompiledCode == "" {
+			n.CompiledCode = n.CompiledSQL
+		}
+		n.RawSQL, n.CompiledSQL = "", ""
+		dst[id] = n
+	}
+	_, err := dec.ReadToken()
+	return syntaxError(err)
+}
+
+// definitionIgnored are keys that do not define what an exposure, metric or
+// semantic model is: bookkeeping, documentation, and what differs between
+// environments by construction (node_relation names the environment's schema).
+var definitionIgnored = map[string]bool{
+	"created_at": true, "unrendered_config": true, "meta": true, "description": true,
+	"label": true, "docs": true, "path": true, "original_file_path": true, "fqn": true,
+	"node_relation": true, "patch_path": true, "doc_blocks": true, "tags": true,
+	"unique_id": true, "package_name": true, "name": true, "resource_type": true,
+	"refs": true, "sources": true, "metrics": true,
+}
+
+// definitionHash hashes a node's defining fields. Keys that are null, false,
+// empty lists or empty objects are dropped at every level, so that fields a
+// newer dbt version adds with empty defaults do not read as changes.
+func definitionHash(raw jsontext.Value) string {
+	var v map[string]any
+	if err := json.Unmarshal(raw, &v, decodeOptions); err != nil {
+		return ""
+	}
+	for k := range v {
+		if definitionIgnored[k] {
+			delete(v, k)
+		}
+	}
+	b, err := json.Marshal(pruneEmpty(v), json.Deterministic(true))
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// pruneEmpty removes empty values from maps recursively and reports the
+// result, nil when v itself is empty.
+func pruneEmpty(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case bool:
+		if !x {
+			return nil
+		}
+	case string:
+		if x == "" {
+			return nil
+		}
+	case []any:
+		if len(x) == 0 {
+			return nil
+		}
+		for i := range x {
+			x[i] = pruneEmpty(x[i])
+		}
+	case map[string]any:
+		for k, e := range x {
+			if k == "meta" || k == "docs" {
+				delete(x, k)
+				continue
+			}
+			if p := pruneEmpty(e); p == nil {
+				delete(x, k)
+			} else {
+				x[k] = p
+			}
+		}
+		if len(x) == 0 {
+			return nil
+		}
+	}
+	return v
+}
+
+// UnmarshalJSONFrom decodes a config, keeping every key in Raw and reading
+// the typed fields from it. Types vary across dbt versions (tags and
+// unique_key may be a string or a list), so each is read leniently.
+func (c *Config) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	if err := json.UnmarshalDecode(dec, &c.Raw); err != nil {
+		return err
+	}
+	str := func(k string) string {
+		var s string
+		if v, ok := c.Raw[k]; ok && v.Kind() == '"' {
+			_ = json.Unmarshal(v, &s)
+		}
+		return s
+	}
+	c.Materialized = str("materialized")
+	c.Schema = str("schema")
+	c.Database = str("database")
+	c.Alias = str("alias")
+	c.Tags = stringOrList(c.Raw["tags"])
+	c.UniqueKey = stringOrList(c.Raw["unique_key"])
+	if v, ok := c.Raw["enabled"]; ok && (v.Kind() == 't' || v.Kind() == 'f') {
+		b := v.Kind() == 't'
+		c.Enabled = &b
+	}
+	return nil
+}
+
+func stringOrList(v jsontext.Value) []string {
+	switch v.Kind() {
+	case '"':
+		var s string
+		if json.Unmarshal(v, &s) == nil && s != "" {
+			return []string{s}
+		}
+	case '[':
+		var l []string
+		if json.Unmarshal(v, &l) == nil {
+			return l
+		}
+	}
+	return nil
+}
+
+// UnmarshalJSONFrom decodes the columns object keeping the YAML's order.
+func (cs *Columns) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*cs = nil
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		var c Column
+		if err := json.UnmarshalDecode(dec, &c); err != nil {
+			return err
+		}
+		if c.Name == "" {
+			c.Name = tok.String()
+		}
+		*cs = append(*cs, c)
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+func expectObject(dec *jsontext.Decoder) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return syntaxError(err)
+	}
+	if tok.Kind() != '{' {
+		return &FormatError{Problem: fmt.Sprintf("expected a JSON object at byte offset %d", dec.InputOffset()-1)}
+	}
+	return nil
+}
+
+func readKey(dec *jsontext.Decoder) (string, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return "", syntaxError(err)
+	}
+	return tok.String(), nil
+}
+
+// FormatError is an artifact that cannot be read. Path is filled in by the
+// loader.
+type FormatError struct {
+	Path       string
+	Problem    string
+	Hint       string
+	ByteOffset int64 // -1 when unknown
+}
+
+func (e *FormatError) Error() string {
+	s := e.Problem
+	if e.Path != "" {
+		s = e.Path + ": " + s
+	}
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+// syntaxError turns a JSON error into a FormatError that gives the byte
+// offset.
+func syntaxError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	off := int64(-1)
+	var se *jsontext.SyntacticError
+	var me *json.SemanticError
+	var cause error = err
+	switch {
+	case errors.As(err, &se):
+		off, cause = se.ByteOffset, se.Err
+	case errors.As(err, &me):
+		off = me.ByteOffset
+		if me.Err != nil {
+			cause = me.Err
+		}
+	}
+	msg := strings.TrimPrefix(cause.Error(), "jsontext: ")
+	if errors.Is(err, errIOEOF) || strings.Contains(msg, "unexpected EOF") {
+		msg = "the file ends too early (truncated?)"
+	}
+	p := "invalid JSON"
+	if off >= 0 {
+		p = fmt.Sprintf("invalid JSON at byte offset %d: %s", off, msg)
+	} else {
+		p += ": " + msg
+	}
+	return &FormatError{Problem: p, ByteOffset: off}
+}

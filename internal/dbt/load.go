@@ -1,0 +1,124 @@
+package dbt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sync/errgroup"
+)
+
+var errIOEOF = io.ErrUnexpectedEOF
+
+// Env names one of the two environments compared.
+type Env string
+
+const (
+	Base    Env = "base"
+	Current Env = "current"
+)
+
+// Artifacts are one environment's dbt artifacts.
+type Artifacts struct {
+	Env          Env
+	Dir          string
+	ManifestPath string
+	CatalogPath  string // empty when the folder has no catalog.json
+	Manifest     *Manifest
+	Catalog      *Catalog // nil when the folder has no catalog.json
+}
+
+// LoadPair loads the base and current artifacts concurrently.
+func LoadPair(ctx context.Context, baseDir, currentDir string) (base, current *Artifacts, err error) {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { base, err = Load(ctx, baseDir, Base); return err })
+	g.Go(func() (err error) { current, err = Load(ctx, currentDir, Current); return err })
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return base, current, nil
+}
+
+// Load reads manifest.json (required) and catalog.json (optional) from dir.
+// Errors name the file and say how to produce it.
+func Load(ctx context.Context, dir string, env Env) (*Artifacts, error) {
+	a := &Artifacts{Env: env, Dir: dir, ManifestPath: filepath.Join(dir, "manifest.json")}
+	gen := generateCommand(dir, env)
+	howTo := "build them with " + gen
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s artifacts: folder %s does not exist; %s", env, dir, howTo)
+	case err != nil:
+		return nil, fmt.Errorf("%s artifacts: %w", env, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("%s artifacts: %s is not a folder; pass the folder that holds manifest.json", env, dir)
+	}
+	catalogPath := filepath.Join(dir, "catalog.json")
+	_, catErr := os.Stat(catalogPath)
+	if _, err := os.Stat(a.ManifestPath); errors.Is(err, fs.ErrNotExist) {
+		if catErr == nil {
+			return nil, fmt.Errorf("%s artifacts: %s has a catalog.json but no manifest.json; %s", env, dir, howTo)
+		}
+		return nil, fmt.Errorf("%s artifacts: %s not found; %s", env, a.ManifestPath, howTo)
+	}
+
+	g, _ := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		m, err := readArtifact(a.ManifestPath, ParseManifest)
+		a.Manifest = m
+		return err
+	})
+	if catErr == nil {
+		a.CatalogPath = catalogPath
+		g.Go(func() error {
+			c, err := readArtifact(catalogPath, ParseCatalog)
+			a.Catalog = c
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		var fe *FormatError
+		if errors.As(err, &fe) && fe.Hint == "" {
+			fe.Hint = "regenerate it with " + gen
+		}
+		return nil, fmt.Errorf("%s artifacts: %w", env, err)
+	}
+	return a, ctx.Err()
+}
+
+func readArtifact[T any](path string, parse func([]byte) (T, error)) (T, error) {
+	var zero T
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return zero, err
+	}
+	if len(data) == 0 {
+		return zero, &FormatError{Path: path, Problem: "the file is empty", ByteOffset: 0}
+	}
+	v, err := parse(data)
+	if err != nil {
+		var fe *FormatError
+		if errors.As(err, &fe) {
+			fe.Path = path
+			return zero, fe
+		}
+		return zero, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// generateCommand says how to produce an environment's artifacts.
+func generateCommand(dir string, env Env) string {
+	if env == Base {
+		return fmt.Sprintf("`dbt docs generate --target-path %s` on the base branch (for example main)", dir)
+	}
+	if filepath.Clean(dir) == "target" {
+		return "`dbt docs generate` on the merge request's branch"
+	}
+	return fmt.Sprintf("`dbt docs generate --target-path %s` on the merge request's branch", dir)
+}

@@ -1,0 +1,281 @@
+// Package dbt reads dbt's artifacts (manifest.json schema v4 to v12,
+// catalog.json v1), selects nodes with dbt's selector syntax, and reads dbt's
+// profiles.yml.
+//
+// Only the fields the product needs are decoded; unknown and missing fields
+// are tolerated, since every dbt release adds some.
+package dbt
+
+import (
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Resource types of the nodes the product reasons about.
+const (
+	Model         = "model"
+	Seed          = "seed"
+	Snapshot      = "snapshot"
+	Source        = "source"
+	Exposure      = "exposure"
+	Metric        = "metric"
+	SemanticModel = "semantic_model"
+	SavedQuery    = "saved_query"
+	Test          = "test"
+	Analysis      = "analysis"
+	Operation     = "operation"
+	UnitTest      = "unit_test"
+	Function      = "function"
+)
+
+// Manifest is the part of a dbt manifest.json the product needs. Nodes,
+// sources, exposures, metrics, semantic models and saved queries all live in
+// Nodes, keyed by unique_id, so that the graph is one map.
+type Manifest struct {
+	Metadata Metadata
+	// SchemaVersion is the manifest schema version number (4 to 12).
+	SchemaVersion int
+	Nodes         map[string]*Node
+	Macros        map[string]*Macro
+}
+
+// Metadata is the artifact's metadata block.
+type Metadata struct {
+	SchemaURL    string `json:"dbt_schema_version"`
+	DBTVersion   string `json:"dbt_version"`
+	GeneratedAt  string `json:"generated_at"`
+	ProjectName  string `json:"project_name"`
+	AdapterType  string `json:"adapter_type"`
+	InvocationID string `json:"invocation_id"`
+}
+
+// Node is any node of the graph. Fields that a resource type lacks are zero.
+type Node struct {
+	UniqueID         string   `json:"unique_id"`
+	Name             string   `json:"name"`
+	ResourceType     string   `json:"resource_type"`
+	PackageName      string   `json:"package_name"`
+	Path             string   `json:"path"`
+	OriginalFilePath string   `json:"original_file_path"`
+	FQN              []string `json:"fqn"`
+	Description      string   `json:"description"`
+	Tags             []string `json:"tags"`
+
+	Database     string `json:"database"`
+	Schema       string `json:"schema"`
+	Alias        string `json:"alias"`
+	Identifier   string `json:"identifier"` // sources
+	RelationName string `json:"relation_name"`
+
+	Checksum Checksum `json:"checksum"`
+	Config   Config   `json:"config"`
+	Columns  Columns  `json:"columns"`
+
+	// RawCode is raw_code (v7+) or raw_sql (before v7); CompiledCode likewise.
+	RawCode      string `json:"raw_code"`
+	RawSQL       string `json:"raw_sql"`
+	CompiledCode string `json:"compiled_code"`
+	CompiledSQL  string `json:"compiled_sql"`
+	Language     string `json:"language"`
+
+	DependsOn  DependsOn      `json:"depends_on"`
+	Contract   Contract       `json:"contract"`
+	PrimaryKey []string       `json:"primary_key"` // dbt 1.9+
+	Version    jsontext.Value `json:"version"`
+
+	SourceName string `json:"source_name"` // sources
+
+	// Tests: what they test, so that keys can be inferred from unique and
+	// not_null tests.
+	TestMetadata *TestMetadata `json:"test_metadata"`
+	ColumnName   string        `json:"column_name"`
+	AttachedNode string        `json:"attached_node"`
+
+	// Definition fingerprints what defines a node that has no SQL body
+	// (exposures, metrics, semantic models, saved queries), so that a change
+	// of definition can be told from no change. Empty for other nodes.
+	Definition string `json:"-"`
+}
+
+// Checksum is dbt's hash of a node's file.
+type Checksum struct {
+	Name     string `json:"name"`
+	Checksum string `json:"checksum"`
+}
+
+// DependsOn lists a node's parents and the macros it calls.
+type DependsOn struct {
+	Nodes  []string `json:"nodes"`
+	Macros []string `json:"macros"`
+}
+
+// Contract is a model's contract (dbt 1.5+).
+type Contract struct {
+	Enforced bool   `json:"enforced"`
+	Checksum string `json:"checksum"`
+}
+
+// TestMetadata names a generic test (unique, not_null...) and its arguments.
+type TestMetadata struct {
+	Name      string                    `json:"name"`
+	Namespace string                    `json:"namespace"`
+	Kwargs    map[string]jsontext.Value `json:"kwargs"`
+}
+
+// Config is a node's config. The typed fields are the ones the product reads;
+// Raw keeps every key, to compare configs between environments.
+type Config struct {
+	Enabled      *bool
+	Materialized string
+	Schema       string
+	Database     string
+	Alias        string
+	Tags         []string
+	UniqueKey    []string
+	Raw          map[string]jsontext.Value
+}
+
+// Macro is a macro of the project or of a package.
+type Macro struct {
+	UniqueID    string    `json:"unique_id"`
+	Name        string    `json:"name"`
+	PackageName string    `json:"package_name"`
+	MacroSQL    string    `json:"macro_sql"`
+	DependsOn   DependsOn `json:"depends_on"`
+}
+
+// Column is a column documented in a node's YAML.
+type Column struct {
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	DataType    string           `json:"data_type"`
+	Constraints []jsontext.Value `json:"constraints"`
+	Tags        []string         `json:"tags"`
+}
+
+// Columns keeps the documented columns in the order of the YAML.
+type Columns []Column
+
+// Code is the node's SQL (or Python) as written.
+func (n *Node) Code() string {
+	if n.RawCode != "" {
+		return n.RawCode
+	}
+	return n.RawSQL
+}
+
+// Compiled is the node's compiled SQL, empty when the artifacts were written
+// without compiling (dbt parse).
+func (n *Node) Compiled() string {
+	if n.CompiledCode != "" {
+		return n.CompiledCode
+	}
+	return n.CompiledSQL
+}
+
+// Materialized is the node's materialization; sources and seeds have none in
+// config for some dbt versions, so they get their natural one.
+func (n *Node) Materialized() string {
+	switch {
+	case n.Config.Materialized != "":
+		return n.Config.Materialized
+	case n.ResourceType == Seed:
+		return "seed"
+	case n.ResourceType == Snapshot:
+		return "snapshot"
+	}
+	return ""
+}
+
+// RelationAlias is the name of the node's relation in the warehouse.
+func (n *Node) RelationAlias() string {
+	switch {
+	case n.ResourceType == Source && n.Identifier != "":
+		return n.Identifier
+	case n.Alias != "":
+		return n.Alias
+	}
+	return n.Name
+}
+
+// InGraph reports whether the node is one the lineage shows: models, seeds,
+// snapshots, sources, exposures, metrics and semantic models.
+func (n *Node) InGraph() bool { return InGraph(n.ResourceType) }
+
+// InGraph reports whether a resource type is one the lineage shows.
+func InGraph(resourceType string) bool {
+	switch resourceType {
+	case Model, Seed, Snapshot, Source, Exposure, Metric, SemanticModel:
+		return true
+	}
+	return false
+}
+
+// Lookup finds a node by unique_id, or by name among models, seeds,
+// snapshots and sources ("customers", "package.customers" or
+// "source_name.table"). It returns nil when nothing or more than one node
+// matches a name.
+func (m *Manifest) Lookup(name string) *Node {
+	if n, ok := m.Nodes[name]; ok {
+		return n
+	}
+	var found *Node
+	for _, n := range m.Nodes {
+		if !matchesName(n, name) {
+			continue
+		}
+		if found != nil {
+			return nil
+		}
+		found = n
+	}
+	return found
+}
+
+func matchesName(n *Node, name string) bool {
+	switch n.ResourceType {
+	case Model, Seed, Snapshot:
+		return n.Name == name || n.PackageName+"."+n.Name == name
+	case Source:
+		return n.SourceName+"."+n.Name == name
+	}
+	return false
+}
+
+// Children maps each node to the nodes that depend on it.
+func (m *Manifest) Children() map[string][]string {
+	c := make(map[string][]string, len(m.Nodes))
+	for id, n := range m.Nodes {
+		for _, p := range n.DependsOn.Nodes {
+			c[p] = append(c[p], id)
+		}
+	}
+	return c
+}
+
+// TestedColumns returns, per node, the columns that carry a generic test of
+// the given name (for example "unique" or "not_null").
+func (m *Manifest) TestedColumns(testName string) map[string][]string {
+	out := map[string][]string{}
+	for _, n := range m.Nodes {
+		if n.ResourceType != Test || n.TestMetadata == nil || n.TestMetadata.Name != testName {
+			continue
+		}
+		col := n.ColumnName
+		if col == "" {
+			if v, ok := n.TestMetadata.Kwargs["column_name"]; ok {
+				col = strings.Trim(string(v), `"`)
+			}
+		}
+		target := n.AttachedNode
+		if target == "" && len(n.DependsOn.Nodes) == 1 {
+			target = n.DependsOn.Nodes[0]
+		}
+		if col == "" || target == "" {
+			continue
+		}
+		out[target] = append(out[target], col)
+	}
+	return out
+}
