@@ -1,0 +1,326 @@
+package lineage
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"gitlab.com/recce-go/recce/internal/dbt"
+)
+
+// comparer decides why a node present in both environments is modified.
+type comparer struct {
+	base, current       Env
+	changedMacros       map[string]bool // macros whose body differs, internal ones excluded
+	macros              map[string]*dbt.Macro
+	macroReachesChanged map[string]bool // memo: does this macro call a changed one?
+}
+
+func newComparer(bm, cm *dbt.Manifest, base, current Env) *comparer {
+	c := &comparer{
+		base: base, current: current,
+		changedMacros:       map[string]bool{},
+		macros:              cm.Macros,
+		macroReachesChanged: map[string]bool{},
+	}
+	// dbt's own macros and the adapter's differ whenever the dbt version
+	// does; that is the tool changing, not the project, so they never make a
+	// node modified.
+	internal := map[string]bool{"dbt": true}
+	for _, a := range []string{base.AdapterType, current.AdapterType} {
+		if a != "" {
+			internal["dbt_"+a] = true
+		}
+	}
+	for id, m := range cm.Macros {
+		if internal[m.PackageName] {
+			continue
+		}
+		if o, ok := bm.Macros[id]; !ok || o.MacroSQL != m.MacroSQL {
+			c.changedMacros[id] = true
+		}
+	}
+	return c
+}
+
+// reasons lists why cur differs from base; none means unchanged.
+func (c *comparer) reasons(base, cur *dbt.Node) []Reason {
+	var rs []Reason
+	body := bodyChange(base, cur)
+	if body == ReasonCode {
+		rs = append(rs, ReasonCode)
+	}
+	if configChanged(base.Config.Raw, cur.Config.Raw) {
+		rs = append(rs, ReasonConfig)
+	}
+	if c.relationChanged(base, cur) {
+		rs = append(rs, ReasonRelation)
+	}
+	if contractChanged(base, cur) {
+		rs = append(rs, ReasonContract)
+	}
+	if c.callsChangedMacro(cur) {
+		rs = append(rs, ReasonMacros)
+	}
+	// A whitespace edit is worth reporting only when it is the whole change,
+	// so that reviewers can filter such nodes out.
+	if body == ReasonWhitespace && len(rs) == 0 {
+		rs = append(rs, ReasonWhitespace)
+	}
+	return rs
+}
+
+// bodyChange compares the bodies: "" when equal, ReasonWhitespace when they
+// differ only in whitespace or line endings, ReasonCode otherwise.
+func bodyChange(base, cur *dbt.Node) Reason {
+	if base.Definition != "" || cur.Definition != "" {
+		if base.Definition != cur.Definition {
+			return ReasonCode
+		}
+		return ""
+	}
+	if base.Checksum == cur.Checksum {
+		return ""
+	}
+	bc, cc := base.Code(), cur.Code()
+	if bc == "" && cc == "" {
+		// Seeds have no code: the checksum is the file's.
+		return ReasonCode
+	}
+	if bc == cc || sameTokens(bc, cc) {
+		return ReasonWhitespace
+	}
+	return ReasonCode
+}
+
+// configIgnored are config keys that do not change what is built: docs and
+// ownership metadata, tags (selection only), keys reported under another
+// reason (contract, relation), and the schema/database/alias overrides whose
+// effect the relation comparison sees.
+var configIgnored = map[string]bool{
+	"tags": true, "meta": true, "docs": true, "group": true, "access": true,
+	"contract": true, "schema": true, "database": true, "alias": true,
+}
+
+// configDefaults are values that newer dbt versions write for keys older
+// versions leave out. A key present on one side only is a change only when
+// its value is not the default.
+var configDefaults = map[string]string{
+	"on_configuration_change": `"apply"`,
+	"on_schema_change":        `"ignore"`,
+	"delimiter":               `","`,
+	"lookback":                `1`,
+	"enabled":                 `true`,
+	"materialized":            `"view"`,
+}
+
+// configChanged compares two configs key by key. A key missing on one side
+// counts as its default value.
+func configChanged(base, cur map[string]jsontext.Value) bool {
+	for k, cv := range cur {
+		if !configIgnored[k] && !sameConfigValue(k, base[k], cv) {
+			return true
+		}
+	}
+	for k, bv := range base {
+		if _, ok := cur[k]; !ok && !configIgnored[k] && !sameConfigValue(k, bv, nil) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameConfigValue(key string, a, b jsontext.Value) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	return normalConfig(key, a) == normalConfig(key, b)
+}
+
+// normalConfig is a config value in canonical form, "" when it is empty or
+// the key's default.
+func normalConfig(key string, v jsontext.Value) string {
+	if v == nil {
+		return ""
+	}
+	if d, ok := configDefaults[key]; ok && canonical(v) == d {
+		return ""
+	}
+	return canonical(v)
+}
+
+// canonical renders v with sorted keys and without empty members ("" for an
+// empty value).
+func canonical(v jsontext.Value) string {
+	var x any
+	if err := json.Unmarshal(v, &x); err != nil {
+		return string(v)
+	}
+	x = prune(x)
+	if x == nil {
+		return ""
+	}
+	b, err := json.Marshal(x, json.Deterministic(true))
+	if err != nil {
+		return string(v)
+	}
+	return string(b)
+}
+
+func prune(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		if x == "" {
+			return nil
+		}
+	case []any:
+		if len(x) == 0 {
+			return nil
+		}
+		for i := range x {
+			x[i] = prune(x[i])
+		}
+	case map[string]any:
+		for k, e := range x {
+			if p := prune(e); p == nil {
+				delete(x, k)
+			} else {
+				x[k] = p
+			}
+		}
+		if len(x) == 0 {
+			return nil
+		}
+	}
+	return v
+}
+
+// relationChanged compares where the node is built, seen relative to each
+// environment's own schema and database: base in prod and current in dev is
+// no change, but a new alias or custom schema is.
+func (c *comparer) relationChanged(base, cur *dbt.Node) bool {
+	if !strings.EqualFold(base.RelationAlias(), cur.RelationAlias()) {
+		return true
+	}
+	if relative(base.Schema, c.base.Schema) != relative(cur.Schema, c.current.Schema) {
+		return true
+	}
+	return relative(base.Database, c.base.Database) != relative(cur.Database, c.current.Database)
+}
+
+// relative replaces the environment's own name in a schema or database
+// name: "prod" and "prod_staging" become "@" and "@_staging".
+func relative(name, env string) string {
+	l, e := strings.ToLower(name), strings.ToLower(env)
+	switch {
+	case e == "":
+		return l
+	case l == e:
+		return "@"
+	case strings.HasPrefix(l, e+"_"):
+		return "@" + l[len(e):]
+	}
+	return l
+}
+
+// targetLocation infers an environment's own schema and database: the most
+// common ones among the nodes that do not set a custom schema.
+func targetLocation(m *dbt.Manifest) (schema, database string) {
+	schemas, dbs := map[string]int{}, map[string]int{}
+	for _, n := range m.Nodes {
+		switch n.ResourceType {
+		case dbt.Model, dbt.Seed, dbt.Snapshot:
+		default:
+			continue
+		}
+		if n.Config.Schema == "" && n.Schema != "" {
+			schemas[n.Schema]++
+		}
+		if n.Config.Database == "" && n.Database != "" {
+			dbs[n.Database]++
+		}
+	}
+	return mostCommon(schemas), mostCommon(dbs)
+}
+
+func mostCommon(counts map[string]int) string {
+	best, n := "", 0
+	for k, c := range counts {
+		if c > n || (c == n && k < best) {
+			best, n = k, c
+		}
+	}
+	return best
+}
+
+// contractChanged: enforcement switched, or an enforced contract's columns
+// (names, types, constraints) changed.
+func contractChanged(base, cur *dbt.Node) bool {
+	if base.Contract.Enforced != cur.Contract.Enforced {
+		return true
+	}
+	if !cur.Contract.Enforced {
+		return false
+	}
+	if base.Contract.Checksum != "" && cur.Contract.Checksum != "" {
+		return base.Contract.Checksum != cur.Contract.Checksum
+	}
+	return contractColumns(base) != contractColumns(cur)
+}
+
+func contractColumns(n *dbt.Node) string {
+	var parts []string
+	for _, c := range n.Columns {
+		s := strings.ToLower(c.Name) + " " + strings.ToLower(c.DataType)
+		for _, con := range c.Constraints {
+			s += " " + canonical(con)
+		}
+		parts = append(parts, s)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "\n")
+}
+
+// callsChangedMacro follows the node's macros, and the macros they call,
+// to a macro whose body changed.
+func (c *comparer) callsChangedMacro(n *dbt.Node) bool {
+	if len(c.changedMacros) == 0 {
+		return false
+	}
+	for _, m := range n.DependsOn.Macros {
+		if c.reachesChanged(m, map[string]bool{}) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *comparer) reachesChanged(id string, visiting map[string]bool) bool {
+	if v, ok := c.macroReachesChanged[id]; ok {
+		return v
+	}
+	if c.changedMacros[id] {
+		c.macroReachesChanged[id] = true
+		return true
+	}
+	if visiting[id] {
+		return false // a cycle; decided by the caller further up
+	}
+	visiting[id] = true
+	found := false
+	if m := c.macros[id]; m != nil {
+		for _, dep := range m.DependsOn.Macros {
+			if c.reachesChanged(dep, visiting) {
+				found = true
+				break
+			}
+		}
+	}
+	c.macroReachesChanged[id] = found
+	return found
+}
