@@ -255,3 +255,64 @@ func (r *Result) Parents(id string) []string { return r.parents[id] }
 
 // Children returns the unique_ids of a node's children over both graphs.
 func (r *Result) Children(id string) []string { return r.children[id] }
+
+// The methods below let dbt.Select work on the diff, state: selectors
+// included.
+
+// NodeIDs lists the nodes of both graphs, sorted.
+func (r *Result) NodeIDs() []string {
+	ids := make([]string, len(r.Nodes))
+	for i, n := range r.Nodes {
+		ids[i] = n.UniqueID
+	}
+	return ids
+}
+
+// GraphNode returns the current definition of a node, or the base one for a
+// removed node.
+func (r *Result) GraphNode(id string) *dbt.Node {
+	if n := r.byID[id]; n != nil {
+		return n.Node()
+	}
+	return nil
+}
+
+// State says how a node compares with base.
+func (r *Result) State(id string) (string, []string) {
+	n := r.byID[id]
+	if n == nil {
+		return "", nil
+	}
+	reasons := make([]string, len(n.Reasons))
+	for i, x := range n.Reasons {
+		reasons[i] = string(x)
+	}
+	return string(n.Change), reasons
+}
+
+// Select keeps the nodes matched by include (all when empty) and not by
+// exclude, with the edges between them.
+func (r *Result) Select(include, exclude string) (*Result, error) {
+	ids, err := dbt.Select(r, include, exclude)
+	if err != nil {
+		return nil, err
+	}
+	keep := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		keep[id] = true
+	}
+	out := *r
+	out.Nodes = make([]*Node, 0, len(ids))
+	for _, n := range r.Nodes {
+		if keep[n.UniqueID] {
+			out.Nodes = append(out.Nodes, n)
+		}
+	}
+	out.Edges = make([]Edge, 0)
+	for _, e := range r.Edges {
+		if keep[e.Source] && keep[e.Target] {
+			out.Edges = append(out.Edges, e)
+		}
+	}
+	return &out, nil
+}
