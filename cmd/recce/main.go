@@ -21,10 +21,14 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:]))
 }
 
-// run executes the command line and returns the process exit status, so that
-// tests can call it without exiting.
+// run executes the command line and returns the process exit status.
 func run(ctx context.Context, args []string) int {
-	a := newApp()
+	return newApp().execute(ctx, args)
+}
+
+// execute runs the command line with a's streams and environment, so that
+// tests can call it with buffers and without exiting.
+func (a *app) execute(ctx context.Context, args []string) int {
 	root := a.rootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gitlab.com/recce-go/recce/internal/fixtures"
+)
+
+func jaffleFlags(t *testing.T) []string {
+	return []string{
+		"--target-base-path", fixtures.Path(t, "dbt", "jaffle-recce", "base"),
+		"--target-path", fixtures.Path(t, "dbt", "jaffle-recce", "current"),
+	}
+}
+
+func TestLineageDiffJSONShape(t *testing.T) {
+	out, errOut, code := runRecce(t, append([]string{"lineage-diff", "--format", "json"}, jaffleFlags(t)...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		Base    map[string]any `json:"base"`
+		Current map[string]any `json:"current"`
+		Nodes   []struct {
+			UniqueID     string         `json:"unique_id"`
+			Name         string         `json:"name"`
+			ResourceType string         `json:"resource_type"`
+			Change       string         `json:"change"`
+			Reasons      []string       `json:"reasons"`
+			Impacted     *bool          `json:"impacted"`
+			Columns      map[string]any `json:"columns"`
+		} `json:"nodes"`
+		Edges []struct {
+			Source, Target, Change string
+		} `json:"edges"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"dbt_version", "generated_at", "project_name"} {
+		if r.Base[k] == nil || r.Current[k] == nil {
+			t.Errorf("base/current lack %s", k)
+		}
+	}
+	if len(r.Nodes) != 12 {
+		t.Errorf("%d nodes, want every node of the graph (12)", len(r.Nodes))
+	}
+	for i, n := range r.Nodes {
+		if n.Impacted == nil || n.Reasons == nil || n.Change == "" || n.Name == "" || n.ResourceType == "" {
+			t.Errorf("node %s lacks a field: %+v", n.UniqueID, n)
+		}
+		if i > 0 && r.Nodes[i-1].UniqueID >= n.UniqueID {
+			t.Errorf("nodes not in a stable order at %s", n.UniqueID)
+		}
+		if n.UniqueID == "model.jaffle_shop.customers" {
+			if n.Change != "modified" || strings.Join(n.Reasons, ",") != "code" || !*n.Impacted {
+				t.Errorf("customers: %+v", n)
+			}
+			for _, k := range []string{"added", "removed", "changed"} {
+				if _, ok := n.Columns[k]; !ok {
+					t.Errorf("customers columns lack %q", k)
+				}
+			}
+		}
+	}
+	if len(r.Edges) == 0 || r.Edges[0].Source == "" {
+		t.Errorf("edges: %+v", r.Edges)
+	}
+}
+
+func TestLineageDiffText(t *testing.T) {
+	out, _, code := runRecce(t, append([]string{"lineage-diff", "--select", "state:modified"}, jaffleFlags(t)...)...)
+	if code != 0 {
+		t.Fatal(out)
+	}
+	for _, want := range []string{"3 changed", "customers", "int_customer_orders", "code"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour codes written to a non-terminal")
+	}
+}
+
+func TestSchemaDiffJSON(t *testing.T) {
+	out, errOut, code := runRecce(t, "schema-diff", "--format", "json",
+		"--target-base-path", fixtures.Path(t, "dbt", "fivetran-jira", "base"),
+		"--target-path", fixtures.Path(t, "dbt", "fivetran-jira", "current"))
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var r struct {
+		Nodes []struct {
+			UniqueID string `json:"unique_id"`
+			Columns  struct {
+				Removed []string `json:"removed"`
+			} `json:"columns"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Nodes) != 18 {
+		t.Errorf("%d nodes with column changes, want the 18 that lost _dbt_source_relation", len(r.Nodes))
+	}
+	for _, n := range r.Nodes {
+		if strings.Join(n.Columns.Removed, ",") != "_dbt_source_relation" {
+			t.Errorf("%s removed %v", n.UniqueID, n.Columns.Removed)
+		}
+	}
+}
+
+func TestBadInputExitsOneWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, files map[string][]byte) string {
+		d := filepath.Join(dir, name)
+		os.MkdirAll(d, 0o755)
+		for f, b := range files {
+			os.WriteFile(filepath.Join(d, f), b, 0o644)
+		}
+		return d
+	}
+	good := fixtures.Path(t, "dbt", "jaffle-recce", "base")
+	manifest, _ := os.ReadFile(filepath.Join(good, "manifest.json"))
+	catalog, _ := os.ReadFile(filepath.Join(good, "catalog.json"))
+	cases := map[string]struct {
+		dir  string
+		want string
+	}{
+		"truncated JSON":       {mk("trunc", map[string][]byte{"manifest.json": manifest[:1000]}), "byte offset"},
+		"catalog, no manifest": {mk("cat", map[string][]byte{"catalog.json": catalog}), "no manifest.json"},
+		"missing directory":    {filepath.Join(dir, "absent"), "does not exist"},
+		"unsupported version": {mk("v3", map[string][]byte{"manifest.json": []byte(
+			`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v3.json", "dbt_version": "0.21.0"}}`)}), "not supported"},
+	}
+	for name, c := range cases {
+		for _, cmd := range []string{"lineage-diff", "schema-diff"} {
+			out, errOut, code := runRecce(t, cmd, "--target-base-path", good, "--target-path", c.dir)
+			if code != 1 {
+				t.Errorf("%s %s: exit %d, want 1", cmd, name, code)
+			}
+			if out != "" {
+				t.Errorf("%s %s: wrote to stdout: %q", cmd, name, out)
+			}
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "recce: ") || !strings.Contains(lines[0], c.want) {
+				t.Errorf("%s %s: stderr %q, want one line with %q", cmd, name, errOut, c.want)
+			}
+		}
+	}
+}
+
+func TestDebug(t *testing.T) {
+	out, _, code := runRecce(t, append([]string{"debug", "--format", "json"}, jaffleFlags(t)...)...)
+	var r struct {
+		OK     bool `json:"ok"`
+		Checks []struct {
+			Name string `json:"name"`
+			OK   bool   `json:"ok"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err, out)
+	}
+	if code != 0 || !r.OK || len(r.Checks) < 4 {
+		t.Errorf("debug on good artifacts: exit %d %+v", code, r)
+	}
+	out, _, code = runRecce(t, "debug", "--target-path", t.TempDir())
+	if code != 1 || !strings.Contains(out, "dbt docs generate") {
+		t.Errorf("debug with missing artifacts: exit %d\n%s", code, out)
+	}
+}
