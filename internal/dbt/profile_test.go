@@ -66,7 +66,9 @@ other:
 	return project, home, other
 }
 
-func profileEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+func profileEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
 
 func TestLoadTargetSearchOrder(t *testing.T) {
 	project, home, other := profileFixture(t)
