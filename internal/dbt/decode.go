@@ -136,13 +136,13 @@ func decodeNodes(dec *jsontext.Decoder, dst map[string]*Node, fingerprint bool) 
 		} else if err := json.UnmarshalDecode(dec, n); err != nil {
 			return syntaxError(err)
 		}
-		if n.RawCode == "" {
+		if n.RawCode == nil {
 			n.RawCode = n.RawSQL
 		}
-		if n.CompiledCode == "" {
+		if n.CompiledCode == nil {
 			n.CompiledCode = n.CompiledSQL
 		}
-		n.RawSQL, n.CompiledSQL = "", ""
+		n.RawSQL, n.CompiledSQL = nil, nil
 		dst[id] = n
 	}
 	_, err := dec.ReadToken()

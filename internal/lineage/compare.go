@@ -85,6 +85,9 @@ func bodyChange(base, cur *dbt.Node) Reason {
 	if base.Checksum == cur.Checksum {
 		return ""
 	}
+	if bytes.Equal(base.RawCode, cur.RawCode) && len(base.RawCode) > 2 {
+		return ReasonWhitespace // the same code: only line endings differed in the file
+	}
 	bc, cc := base.Code(), cur.Code()
 	if bc == "" && cc == "" {
 		// Seeds have no code: the checksum is the file's.
