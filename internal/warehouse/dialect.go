@@ -97,7 +97,7 @@ func (BaseDialect) Median(expr string) string {
 }
 
 // Hash joins the values as text with a unit separator, a null standing as
-// NUL followed by N (so that null and '' differ; a text value holding that
+// NUL followed by N (so that null and ” differ; a text value holding that
 // very pair of control characters would collide, an accepted risk), and
 // takes their MD5.
 func (d BaseDialect) Hash(exprs ...string) string {
