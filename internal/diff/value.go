@@ -1,0 +1,358 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"gitlab.com/recce-go/recce/internal/warehouse"
+)
+
+// ValueParams are the parameters of a value diff (and of a value detail).
+// Their JSON names are the reference's check params.
+type ValueParams struct {
+	Model string `json:"model"`
+	// PrimaryKey is inferred from the manifest when empty (see
+	// InferPrimaryKey).
+	PrimaryKey Keys `json:"primary_key,omitempty"`
+	// Columns to compare; empty means every column present on both sides.
+	Columns []string `json:"columns,omitempty"`
+}
+
+// ValueResult is a value diff: how many rows were added, removed,
+// modified, and how well each column matches.
+type ValueResult struct {
+	Model      string        `json:"model"`
+	PrimaryKey []string      `json:"primary_key"`
+	Summary    ValueSummary  `json:"summary"`
+	Columns    []ColumnMatch `json:"columns"`
+	// Columns present on one side only are not compared; they are listed
+	// here.
+	ColumnsOnlyInBase    []string `json:"columns_only_in_base,omitempty"`
+	ColumnsOnlyInCurrent []string `json:"columns_only_in_current,omitempty"`
+}
+
+// ValueSummary counts rows by key. Total counts the union of keys.
+type ValueSummary struct {
+	Total     int64 `json:"total"`
+	Added     int64 `json:"added"`
+	Removed   int64 `json:"removed"`
+	Modified  int64 `json:"modified"`
+	Unchanged int64 `json:"unchanged"`
+}
+
+// ColumnMatch is one column's comparison over the rows present on both
+// sides. MatchedP is Matched divided by those rows, nil when there are
+// none. Two nulls match.
+type ColumnMatch struct {
+	Name       string   `json:"name"`
+	Matched    int64    `json:"matched"`
+	Mismatched int64    `json:"mismatched"`
+	MatchedP   *float64 `json:"matched_p"`
+}
+
+// Changed reports whether the value diff found any difference.
+func (r *ValueResult) Changed() bool {
+	return r.Summary.Added > 0 || r.Summary.Removed > 0 || r.Summary.Modified > 0
+}
+
+// source is what one side of a keyed diff selects from: a relation, or a
+// query in parentheses.
+type source struct {
+	from  string // SQL usable after FROM (a relation or "(select ...)")
+	label string // for errors: "base customers"
+}
+
+// pairCol is a column present on both sides, with each side's spelling.
+type pairCol struct {
+	name          string // the name shown (current side's)
+	base, current warehouse.Column
+}
+
+// keyedPlan is a diff of two sources joined on a key: the SQL of the key
+// check, the summary and the detail are all built from it.
+type keyedPlan struct {
+	w                     warehouse.Warehouse
+	d                     warehouse.Dialect
+	base, current         source
+	keys                  []pairCol
+	compare               []pairCol
+	onlyBase, onlyCurrent []string
+}
+
+// planKeyed reads both sides' columns and pairs them. columns limits the
+// compared columns; empty means all those present on both sides.
+func planKeyed(ctx context.Context, w warehouse.Warehouse, base, current source, keys, columns []string) (*keyedPlan, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("no primary key")
+	}
+	var baseCols, curCols []warehouse.Column
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { baseCols, err = columnsOf(gctx, w, base.from, base.label); return err })
+	g.Go(func() (err error) { curCols, err = columnsOf(gctx, w, current.from, current.label); return err })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	p := &keyedPlan{w: w, d: w.Dialect(), base: base, current: current}
+	pair := func(name string) (pairCol, error) {
+		b, okB := findColumn(baseCols, name)
+		c, okC := findColumn(curCols, name)
+		switch {
+		case !okB && !okC:
+			return pairCol{}, noColumn(name, base.label+" nor in "+current.label, curCols)
+		case !okB:
+			return pairCol{}, noColumn(name, base.label+" (it is only in current)", baseCols)
+		case !okC:
+			return pairCol{}, noColumn(name, current.label+" (it is only in base)", curCols)
+		}
+		return pairCol{name: c.Name, base: b, current: c}, nil
+	}
+	isKey := map[string]bool{}
+	for _, k := range keys {
+		pc, err := pair(k)
+		if err != nil {
+			return nil, fmt.Errorf("primary key: %w", err)
+		}
+		p.keys = append(p.keys, pc)
+		isKey[strings.ToLower(pc.name)] = true
+	}
+	if len(columns) > 0 {
+		for _, name := range columns {
+			pc, err := pair(name)
+			if err != nil {
+				return nil, err
+			}
+			if !isKey[strings.ToLower(pc.name)] {
+				p.compare = append(p.compare, pc)
+			}
+		}
+		return p, nil
+	}
+	for _, b := range baseCols {
+		c, ok := findColumn(curCols, b.Name)
+		switch {
+		case !ok:
+			p.onlyBase = append(p.onlyBase, b.Name)
+		case !isKey[strings.ToLower(c.Name)]:
+			p.compare = append(p.compare, pairCol{name: c.Name, base: b, current: c})
+		}
+	}
+	for _, c := range curCols {
+		if _, ok := findColumn(baseCols, c.Name); !ok {
+			p.onlyCurrent = append(p.onlyCurrent, c.Name)
+		}
+	}
+	return p, nil
+}
+
+// sides returns the SQL of a column on each side of the join (aliases b
+// and c), both cast to text when the sides' types differ in kind, so that
+// a column retyped from number to text still compares instead of failing.
+func (p *keyedPlan) sides(pc pairCol) (b, c string) {
+	b, c = "b."+p.d.QuoteIdent(pc.base.Name), "c."+p.d.QuoteIdent(pc.current.Name)
+	if pc.base.Kind != pc.current.Kind && !(pc.base.Kind.Numeric() && pc.current.Kind.Numeric()) {
+		b, c = p.d.CastText(b), p.d.CastText(c)
+	}
+	return b, c
+}
+
+func (p *keyedPlan) equal(pc pairCol) string {
+	b, c := p.sides(pc)
+	return p.d.NullSafeEqual(b, c)
+}
+
+// join is the FROM clause joining the sides on the key. Keys are checked
+// not null first, so plain equality is right (and lets the engine hash).
+func (p *keyedPlan) join() string {
+	var on []string
+	for _, k := range p.keys {
+		b, c := p.sides(k)
+		on = append(on, b+" = "+c)
+	}
+	return p.base.from + " b full outer join " + p.current.from + " c on " + strings.Join(on, " and ")
+}
+
+// presence conditions: keys are not null, so a null key means no row.
+func (p *keyedPlan) inBase() string { return "b." + p.d.QuoteIdent(p.keys[0].base.Name) + " is not null" }
+func (p *keyedPlan) inCurrent() string {
+	return "c." + p.d.QuoteIdent(p.keys[0].current.Name) + " is not null"
+}
+
+// allEqual is true when every compared column matches.
+func (p *keyedPlan) allEqual() string {
+	if len(p.compare) == 0 {
+		return "1 = 1"
+	}
+	eqs := make([]string, len(p.compare))
+	for i, pc := range p.compare {
+		eqs[i] = p.equal(pc)
+	}
+	return "(" + strings.Join(eqs, " and ") + ")"
+}
+
+func (p *keyedPlan) keyNames() []string {
+	out := make([]string, len(p.keys))
+	for i, k := range p.keys {
+		out[i] = k.name
+	}
+	return out
+}
+
+func (p *keyedPlan) compareNames() []string {
+	out := make([]string, len(p.compare))
+	for i, c := range p.compare {
+		out[i] = c.name
+	}
+	return out
+}
+
+// KeyError is a primary key that is not unique or has nulls on a side.
+type KeyError struct {
+	Side       string   // "base customers"
+	Key        []string // column names
+	Offenders  int64    // how many key values are duplicated or null
+	Examples   [][]any  // a few offending key values
+	ExampleNum []int64  // rows per example
+}
+
+func (e *KeyError) Error() string {
+	var ex []string
+	for i, vals := range e.Examples {
+		var parts []string
+		for j, v := range vals {
+			parts = append(parts, e.Key[j]+"="+formatKeyValue(v))
+		}
+		ex = append(ex, fmt.Sprintf("%s (%d rows)", strings.Join(parts, ", "), e.ExampleNum[i]))
+	}
+	return fmt.Sprintf("primary key (%s) is not unique and not null in %s: %d offending key values, e.g. %s; pass the columns that identify a row with --primary-key",
+		strings.Join(e.Key, ", "), e.Side, e.Offenders, strings.Join(ex, "; "))
+}
+
+func formatKeyValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return fmt.Sprintf("%q", x)
+	}
+	return fmt.Sprint(v)
+}
+
+// checkKeys verifies, on both sides at once, that the key is unique and
+// never null. Duplicated keys would multiply rows in the join and make
+// every count wrong.
+func (p *keyedPlan) checkKeys(ctx context.Context) error {
+	const examples = 5
+	check := func(ctx context.Context, src source, cols []warehouse.Column) error {
+		q := quoteList(p.d, "q.", columnNames(cols))
+		var nulls []string
+		for _, k := range q {
+			nulls = append(nulls, k+" is null")
+		}
+		sql := fmt.Sprintf("select %s, count(*) as n, count(*) over () as offenders from %s q group by %s having count(*) > 1 or %s order by n desc limit %d",
+			strings.Join(q, ", "), src.from, strings.Join(q, ", "), strings.Join(nulls, " or "), examples)
+		_, rows, err := warehouse.QueryAll(ctx, p.w, sql)
+		if err != nil {
+			return fmt.Errorf("check the primary key of %s: %w", src.label, err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ke := &KeyError{Side: src.label, Key: columnNames(cols), Offenders: warehouse.Int64(rows[0][len(cols)+1])}
+		for _, r := range rows {
+			ke.Examples = append(ke.Examples, r[:len(cols)])
+			ke.ExampleNum = append(ke.ExampleNum, warehouse.Int64(r[len(cols)]))
+		}
+		return ke
+	}
+	var bk, ck []warehouse.Column
+	for _, k := range p.keys {
+		bk, ck = append(bk, k.base), append(ck, k.current)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return check(gctx, p.base, bk) })
+	g.Go(func() error { return check(gctx, p.current, ck) })
+	return g.Wait()
+}
+
+// summary runs the one query that counts added, removed and modified rows
+// and each column's mismatches.
+func (p *keyedPlan) summary(ctx context.Context) (ValueSummary, []ColumnMatch, error) {
+	both := p.inBase() + " and " + p.inCurrent()
+	sel := []string{
+		"count(*)",
+		"count(case when not (" + p.inBase() + ") then 1 end)",
+		"count(case when not (" + p.inCurrent() + ") then 1 end)",
+		"count(case when " + both + " and not " + p.allEqual() + " then 1 end)",
+	}
+	for _, pc := range p.compare {
+		sel = append(sel, "count(case when "+both+" and not "+p.equal(pc)+" then 1 end)")
+	}
+	sql := "select " + strings.Join(sel, ",\n  ") + "\nfrom " + p.join()
+	_, row, err := warehouse.QueryRow(ctx, p.w, sql)
+	if err != nil {
+		return ValueSummary{}, nil, fmt.Errorf("value diff of %s and %s: %w", p.base.label, p.current.label, err)
+	}
+	s := ValueSummary{Total: warehouse.Int64(row[0]), Added: warehouse.Int64(row[1]),
+		Removed: warehouse.Int64(row[2]), Modified: warehouse.Int64(row[3])}
+	common := s.Total - s.Added - s.Removed
+	s.Unchanged = common - s.Modified
+	cols := make([]ColumnMatch, len(p.compare))
+	for i, pc := range p.compare {
+		mm := warehouse.Int64(row[4+i])
+		cols[i] = ColumnMatch{Name: pc.name, Matched: common - mm, Mismatched: mm}
+		if common > 0 {
+			cols[i].MatchedP = new(float64(common-mm) / float64(common))
+		}
+	}
+	return s, cols, nil
+}
+
+// Value runs a value diff: the key check on both sides, then one query
+// over the full outer join of base and current for all columns.
+func Value(ctx context.Context, e *Envs, p ValueParams) (*ValueResult, error) {
+	m, err := e.resolveModel(p.Model, true)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := e.primaryKey(p.Model, p.PrimaryKey)
+	if err != nil {
+		return nil, err
+	}
+	e.describe("Value diff: reading columns")
+	plan, err := planKeyed(ctx, e.Warehouse, source{m.baseRel, "base " + m.name}, source{m.currentRel, "current " + m.name}, keys, p.Columns)
+	if err != nil {
+		return nil, err
+	}
+	e.describe("Value diff: checking the primary key")
+	if err := plan.checkKeys(ctx); err != nil {
+		return nil, err
+	}
+	e.describe("Value diff: comparing")
+	s, cols, err := plan.summary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.step(1)
+	return &ValueResult{Model: m.name, PrimaryKey: plan.keyNames(), Summary: s, Columns: cols,
+		ColumnsOnlyInBase: plan.onlyBase, ColumnsOnlyInCurrent: plan.onlyCurrent}, nil
+}
+
+// primaryKey returns the given key or infers one.
+func (e *Envs) primaryKey(model string, given []string) ([]string, error) {
+	var keys []string
+	for _, k := range given {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 0 {
+		return keys, nil
+	}
+	if k := InferPrimaryKey(e.Current, e.Base, model); len(k) > 0 {
+		return k, nil
+	}
+	return nil, fmt.Errorf("no primary key for %s: pass --primary-key COLUMN[,COLUMN], or declare one in the project (primary_key or a unique_key config, or unique and not_null tests on a column)", model)
+}
