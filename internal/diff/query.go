@@ -140,7 +140,10 @@ func QueryDiff(ctx context.Context, e *Envs, p QueryDiffParams) (*QueryDiffResul
 	res := &QueryDiffResult{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { res.Base, err = fetchCapped(gctx, e.Warehouse, baseSQL, limit, "base"); return err })
-	g.Go(func() (err error) { res.Current, err = fetchCapped(gctx, e.Warehouse, curSQL, limit, "current"); return err })
+	g.Go(func() (err error) {
+		res.Current, err = fetchCapped(gctx, e.Warehouse, curSQL, limit, "current")
+		return err
+	})
 	g.Go(func() (err error) {
 		res.RowsOnlyInBase, res.RowsOnlyInCurrent, err = rowSetDiff(gctx, e.Warehouse, baseSQL, curSQL)
 		return err

@@ -175,7 +175,9 @@ func (p *keyedPlan) join() string {
 }
 
 // presence conditions: keys are not null, so a null key means no row.
-func (p *keyedPlan) inBase() string { return "b." + p.d.QuoteIdent(p.keys[0].base.Name) + " is not null" }
+func (p *keyedPlan) inBase() string {
+	return "b." + p.d.QuoteIdent(p.keys[0].base.Name) + " is not null"
+}
 func (p *keyedPlan) inCurrent() string {
 	return "c." + p.d.QuoteIdent(p.keys[0].current.Name) + " is not null"
 }
