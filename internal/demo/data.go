@@ -248,6 +248,10 @@ func buildEnv(ctx context.Context, db *sql.DB, p *project, progress progressFunc
 			return err
 		}
 	}
+	if _, err := db.ExecContext(ctx, "begin transaction"); err != nil {
+		return err
+	}
+	defer db.ExecContext(context.Background(), "rollback")
 	c := newCompiler(p)
 	stage := "building " + p.env.name + " models"
 	for i, m := range order {
@@ -269,7 +273,8 @@ func buildEnv(ctx context.Context, db *sql.DB, p *project, progress progressFunc
 		}
 	}
 	progress(stage, len(order), len(order))
-	return nil
+	_, err = db.ExecContext(ctx, "commit")
+	return err
 }
 
 func loadSeed(ctx context.Context, db *sql.DB, e env, s *seed) error {

@@ -161,7 +161,7 @@ func schemaYML(p *project) ([]byte, error) {
 		s.Sources[i].Tables = append(s.Sources[i].Tables, ymlTable{Name: src.name, Description: src.description, Columns: ymlColumns(src.columns, "")})
 	}
 	for _, m := range p.models {
-		ym := ymlModel{Name: m.name, Description: m.description, Columns: ymlColumns(m.columns, m.key)}
+		ym := ymlModel{Name: m.name, Description: m.description, Columns: ymlColumns(m.documentedColumns(), m.key)}
 		if m.configFrom == configFromYAML {
 			ym.Config = map[string]string{"materialized": m.materialized}
 		}

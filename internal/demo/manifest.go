@@ -413,7 +413,6 @@ type manifestMetadata struct {
 	SendAnonymousUsageStat bool              `json:"send_anonymous_usage_stats"`
 	AdapterType            string            `json:"adapter_type"`
 	Quoting                quoting           `json:"quoting"`
-	RunStartedAt           string            `json:"run_started_at"`
 }
 
 type manifest struct {
@@ -461,7 +460,6 @@ func buildManifest(p *project) (*manifest, error) {
 			GeneratedAt: st.generatedAt, InvocationID: st.invocationID, InvocationStartedAt: st.startedAt,
 			Env: map[string]string{}, ProjectName: projectName, ProjectID: projectID(),
 			AdapterType: "duckdb", Quoting: quoting{Database: true, Schema: true, Identifier: true},
-			RunStartedAt: strings.Replace(st.startedAt, "2+00:00", "9+00:00", 1),
 		},
 		Metrics: map[string]any{}, Groups: map[string]any{}, Selectors: map[string]any{}, Disabled: map[string]any{},
 		GroupMap: map[string]any{}, SavedQueries: map[string]any{}, SemanticModels: map[string]any{}, UnitTests: map[string]any{},
@@ -519,7 +517,7 @@ func buildManifest(p *project) (*manifest, error) {
 			Path: m.path(), OriginalFilePath: "models/" + m.path(), UniqueID: id,
 			FQN:   append(append([]string{projectName}, strings.Split(m.dir, "/")...), m.name),
 			Alias: m.name, Checksum: fileHash{"sha256", checksum(m.raw)}, Config: cfg, Tags: nonNil(m.tags),
-			Description: m.description, Columns: columnInfos(m.columns), Meta: map[string]any{},
+			Description: m.description, Columns: columnInfos(m.documentedColumns()), Meta: map[string]any{},
 			Docs: docsConfig{Show: true}, PatchPath: projectName + "://models/schema.yml",
 			UnrenderedConfig: unrendered, CreatedAt: tick(), RelationName: rel, RawCode: m.raw, DocBlocks: []any{},
 			Language: "sql", Refs: refs, Sources: srcs, Metrics: []any{},

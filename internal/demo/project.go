@@ -61,9 +61,20 @@ type model struct {
 	raw          string // raw_code: SQL with {{ ref() }}, {{ source() }} and macro calls
 	key          string // primary key column: gets unique and not_null tests ("" for none)
 	tags         []string
+	// documented is how many of the columns (the first ones) schema.yml
+	// describes, and so the manifest lists; 0 means all. Real projects
+	// document some columns only; the catalog has them all.
+	documented int
 }
 
 func (m *model) path() string { return m.dir + "/" + m.name + ".sql" }
+
+func (m *model) documentedColumns() []column {
+	if m.documented > 0 && m.documented < len(m.columns) {
+		return m.columns[:m.documented]
+	}
+	return m.columns
+}
 
 // source is a table of the raw schema, declared as a dbt source.
 type source struct {
@@ -112,15 +123,6 @@ func (p *project) index() {
 func (p *project) seedByName(name string) *seed {
 	for _, s := range p.seeds {
 		if s.name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-func (p *project) sourceByName(sourceName, name string) *source {
-	for _, s := range p.sources {
-		if s.sourceName == sourceName && s.name == name {
 			return s
 		}
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -45,16 +46,16 @@ var (
 func synthColumns(r *rng, domain, entity string) []column {
 	grain := strings.TrimSuffix(entity, "s")
 	return []column{
-		{"id", tBigint, fmt.Sprintf("Surrogate key of the %s %s record; unique and never null, checked by tests on every run.", domain, grain)},
-		{"account_id", tBigint, fmt.Sprintf("The customer account the %s belongs to; joins to the accounts models of the crm domain.", grain)},
-		{"event_date", tDate, fmt.Sprintf("Business date (UTC) of the %s, truncated from the source timestamp; %s.", grain, pick(r, []string{"used to partition downstream marts", "the grain of daily reporting", "late records are re-dated by the loader"}))},
-		{"category", tVarchar, fmt.Sprintf("Lower-cased category of the %s as configured in the %s application; free text before 2021.", grain, domain)},
-		{"quantity", tInteger, fmt.Sprintf("Number of units involved, summed over the joined records; %s.", pick(r, []string{"never negative", "zero for cancelled records", "capped at 10,000 by the source system"}))},
-		{"amount", tDecimal, fmt.Sprintf("Monetary amount in dollars, converted from cents and summed over the joined records; %s.", pick(r, []string{"excludes taxes", "includes shipping", "before refunds", "net of discounts"}))},
-		{"score", tDouble, fmt.Sprintf("Model score between 0 and 1 averaged over the joined records, rounded; computed by %s.", pick(r, teams))},
-		{"is_active", tBoolean, fmt.Sprintf("Whether the %s is still active: true unless it was closed, deleted or merged into another record.", grain)},
-		{"updated_at", tTimestamp, fmt.Sprintf("Latest time (UTC) any of the joined records changed in the source; drives incremental loads %s.", pick(r, cadences))},
-		{"note", tVarchar, fmt.Sprintf("Free-text note from the %s application, kept for support investigations; may contain PII, do not expose.", domain)},
+		{"id", tBigint, fmt.Sprintf("Surrogate key of the %s %s record; unique and never null.", domain, grain)},
+		{"account_id", tBigint, fmt.Sprintf("The customer account the %s belongs to (crm accounts).", grain)},
+		{"event_date", tDate, fmt.Sprintf("Business date (UTC) of the %s; %s.", grain, pick(r, []string{"used to partition downstream marts", "the grain of daily reporting", "late records are re-dated by the loader"}))},
+		{"category", tVarchar, fmt.Sprintf("Lower-cased category of the %s in the %s application.", grain, domain)},
+		{"quantity", tInteger, fmt.Sprintf("Units, summed over the joined records; %s.", pick(r, []string{"never negative", "zero for cancelled records", "capped at 10,000 by the source system"}))},
+		{"amount", tDecimal, fmt.Sprintf("Amount in dollars, summed over the joined records; %s.", pick(r, []string{"excludes taxes", "includes shipping", "before refunds", "net of discounts"}))},
+		{"score", tDouble, fmt.Sprintf("Score between 0 and 1, averaged; computed by %s.", pick(r, teams))},
+		{"is_active", tBoolean, fmt.Sprintf("Whether the %s is still active (not closed, deleted or merged).", grain)},
+		{"updated_at", tTimestamp, fmt.Sprintf("Latest change (UTC) of the joined records; loads run %s.", pick(r, cadences))},
+		{"note", tVarchar, fmt.Sprintf("Free-text note from the %s application; may contain PII.", domain)},
 	}
 }
 
@@ -181,6 +182,12 @@ func newSynthGraph(n int) *synthGraph {
 	for _, sm := range g.models {
 		if sm.layer > 0 {
 			sm.m.raw = synthJoinSQL(&r, sm.parents)
+			// Like in real projects, downstream models are documented and
+			// tested less thoroughly than staging ones.
+			sm.m.documented = 4 + r.intn(7)
+			if r.intn(20) >= 7 {
+				sm.m.key = ""
+			}
 		}
 	}
 
@@ -215,19 +222,15 @@ func newSynthGraph(n int) *synthGraph {
 
 // pickParents chooses 1 to 3 parents for a model of the given layer: the
 // first from the layer just below (so the graph is layered), the others
-// from any layer below (so it is not a mere tree).
+// from the staging layer (so it is not a mere tree). Drawing the others
+// from any layer would look the same to the lineage diff but makes DuckDB
+// expand exponentially many nested views when it binds a deep model.
 func pickParents(r *rng, byLayer [][]*synthModel, layer int) []string {
 	k := 1 + r.intn(3)
-	below := byLayer[layer-1]
-	ps := []string{pick(r, below).m.name}
+	ps := []string{pick(r, byLayer[layer-1]).m.name}
 	for len(ps) < k {
-		l := byLayer[r.intn(layer)]
-		name := pick(r, l).m.name
-		dup := false
-		for _, p := range ps {
-			dup = dup || p == name
-		}
-		if dup {
+		name := pick(r, byLayer[0]).m.name
+		if slices.Contains(ps, name) {
 			break
 		}
 		ps = append(ps, name)
@@ -343,7 +346,7 @@ func (g *synthGraph) modelsFor(e env) []*model {
 			continue
 		case e == currentEnv && sm.change == changeCode:
 			m := *sm.m
-			m.raw = strings.Replace(m.raw, ", 4) as score", ", 2) as score  -- two decimals are enough for the dashboards", 1)
+			m.raw = strings.Replace(m.raw, ", 4) as score,", ", 2) as score,  -- two decimals are enough for the dashboards", 1)
 			out = append(out, &m)
 		case e == currentEnv && sm.change == changeWhitespace:
 			m := *sm.m
