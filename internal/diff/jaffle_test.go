@@ -319,5 +319,3 @@ func TestJaffleQueryDiff(t *testing.T) {
 		t.Errorf("query: %d rows, more %v, total %d (want 5, true, %d), columns %v", len(one.Data), one.More, *one.Total, orders, one.Columns)
 	}
 }
-
-
