@@ -83,8 +83,9 @@ func (s *Store) UpsertMergeRequests(ctx context.Context, mrs []MergeRequest) (Up
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (project_id, iid) DO UPDATE SET title = excluded.title, state = excluded.state,
 					draft = excluded.draft, source_branch = excluded.source_branch,
-					target_branch = excluded.target_branch, sha = excluded.sha, author = excluded.author,
-					web_url = excluded.web_url, updated_at = excluded.updated_at,
+					target_branch = excluded.target_branch, sha = excluded.sha,
+					author = CASE WHEN excluded.author = '' THEN merge_requests.author ELSE excluded.author END,
+					web_url = CASE WHEN excluded.web_url = '' THEN merge_requests.web_url ELSE excluded.web_url END, updated_at = excluded.updated_at,
 					last_activity_at = excluded.last_activity_at, synced_at = excluded.synced_at`),
 				mr.ProjectID, mr.IID, mr.Title, mr.State, boolInt(mr.Draft), mr.SourceBranch, mr.TargetBranch,
 				mr.SHA, mr.Author, mr.WebURL, mr.UpdatedAt.UnixMilli(), mr.LastActivityAt.UnixMilli(), now)
@@ -224,6 +225,15 @@ func (s *Store) RecordWebhookDelivery(ctx context.Context, key, event string, at
 		return false, fmt.Errorf("record the webhook delivery: %w", err)
 	}
 	return n == 1, nil
+}
+
+// ForgetWebhookDelivery releases a key whose processing failed, so that
+// GitLab's redelivery is taken.
+func (s *Store) ForgetWebhookDelivery(ctx context.Context, key string) error {
+	if _, err := s.exec(ctx, `DELETE FROM webhook_deliveries WHERE delivery_key = ?`, key); err != nil {
+		return fmt.Errorf("forget the webhook delivery: %w", err)
+	}
+	return nil
 }
 
 // PruneWebhookDeliveries forgets deliveries received before t (GitLab

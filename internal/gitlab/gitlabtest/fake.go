@@ -1,0 +1,540 @@
+// Package gitlabtest is a faithful fake GitLab for tests: an httptest server
+// that answers the REST API endpoints recce uses the way GitLab does (see
+// ../shared/docs/gitlab-notes.md), built on the real payloads of
+// ../shared/testdata/gitlab. Tests drive it with the real client.
+//
+// What it reproduces: tokens (scopes, expiry, revocation, fine-grained
+// tokens, project and group access tokens as bot users) with GitLab's exact
+// 401/403 bodies; projects by id or URL-encoded path; effective membership;
+// merge requests with page-number pagination and GitLab's headers (totals left
+// out past 10,000); notes (newest first, system notes included, the 1,000,000
+// character limit, author-only edits, quick actions executed and stripped, 202
+// for a body made only of commands); commit statuses; project hooks; GET /job
+// with a JOB-TOKEN. Faults can be injected (an error after the write was
+// stored, a hang, 502s, the notes rate limit) and every request is logged
+// (method, path, whether it wrote) so tests can assert "zero writes".
+package gitlabtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gitlab.com/recce-go/recce/internal/fixtures"
+)
+
+// Access levels, as GitLab numbers them.
+const (
+	Guest      = 10
+	Planner    = 15
+	Reporter   = 20
+	Developer  = 30
+	Maintainer = 40
+	Owner      = 50
+)
+
+// NotesRateLimitBody is the exact body of GitLab's notes rate limit answer.
+const NotesRateLimitBody = `{"message":{"error":"This endpoint has been requested too many times. Try again later."}}`
+
+// Server is the fake. Its fields and methods are safe for concurrent use.
+type Server struct {
+	// URL is the instance URL (with the sub-path, if any), without /api/v4.
+	URL string
+	// HTTP is the test server; for a TLS server, HTTP.Client() trusts it.
+	HTTP *httptest.Server
+
+	mu       sync.Mutex
+	t        testing.TB
+	prefix   string
+	now      func() time.Time
+	nextID   int64
+	users    map[int64]*User
+	tokens   map[string]*Token
+	projects map[int64]*Project
+	members  map[[2]int64]int
+	mrs      map[int64][]*MergeRequest
+	notes    map[[2]int64][]*Note
+	statuses []*CommitStatus
+	hooks    []*Hook
+	jobs     map[string]*Job
+	faults   []*Fault
+	log      []Request
+
+	// TotalsLimit is the count above which the X-Total and X-Total-Pages
+	// headers and the "last" link are left out (10,000 on GitLab). Lower it
+	// to test a client without creating 10,001 objects.
+	TotalsLimit int
+	// LinkHost, when set, is the host put in Link headers, like a GitLab
+	// behind a proxy that does not rewrite them.
+	LinkHost string
+
+	fixtureUser  map[string]any
+	fixtureMR    map[string]any
+	fixtureMRs   []map[string]any
+	fixtureToken map[string]any
+	fixtureJob   map[string]any
+}
+
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	tls    bool
+	prefix string
+}
+
+// WithTLS serves HTTPS with the httptest certificate (not trusted by default
+// clients: use HTTP.Client(), or the certificate as a CA bundle).
+func WithTLS() Option { return func(c *config) { c.tls = true } }
+
+// WithPathPrefix serves the instance under a sub-path, like a self-managed
+// GitLab at https://host/gitlab.
+func WithPathPrefix(p string) Option {
+	return func(c *config) { c.prefix = "/" + strings.Trim(p, "/") }
+}
+
+// New starts a fake GitLab; it stops when the test ends.
+func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{
+		t:           t,
+		prefix:      cfg.prefix,
+		now:         time.Now,
+		nextID:      1000,
+		users:       map[int64]*User{},
+		tokens:      map[string]*Token{},
+		projects:    map[int64]*Project{},
+		members:     map[[2]int64]int{},
+		mrs:         map[int64][]*MergeRequest{},
+		notes:       map[[2]int64][]*Note{},
+		jobs:        map[string]*Job{},
+		TotalsLimit: 10000,
+	}
+	s.fixtureUser = loadObject(t, "get_user.json")
+	s.fixtureMR = loadObject(t, "get_merge_request.json")
+	s.fixtureToken = loadObject(t, "list_personal_access_tokens_single.json")
+	s.fixtureJob = loadObject(t, "webhooks", "job.json")
+	var list []map[string]any
+	loadJSON(t, &list, "get_merge_requests.json")
+	s.fixtureMRs = list
+
+	h := http.HandlerFunc(s.serve)
+	if cfg.tls {
+		s.HTTP = httptest.NewTLSServer(h)
+	} else {
+		s.HTTP = httptest.NewServer(h)
+	}
+	t.Cleanup(s.HTTP.Close)
+	s.URL = s.HTTP.URL + s.prefix
+	return s
+}
+
+func loadJSON(t testing.TB, v any, elem ...string) {
+	t.Helper()
+	p := fixtures.Path(t, append([]string{"gitlab"}, elem...)...)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("gitlabtest: %v", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("gitlabtest: %s: %v", p, err)
+	}
+}
+
+func loadObject(t testing.TB, elem ...string) map[string]any {
+	var m map[string]any
+	loadJSON(t, &m, elem...)
+	return m
+}
+
+// clone deep-copies a fixture object so that each answer starts from the real
+// payload and overrides only what the fake models.
+func clone(m map[string]any) map[string]any {
+	b, _ := json.Marshal(m)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// SetNow replaces the clock (token expiry, timestamps).
+func (s *Server) SetNow(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+func (s *Server) id() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+// ---- seeding ----
+
+// User is a GitLab user; project and group access tokens belong to bot users.
+type User struct {
+	ID       int64
+	Username string
+	Name     string
+	Bot      bool
+	Admin    bool
+}
+
+// AddUser adds a user.
+func (s *Server) AddUser(username string) *User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := &User{ID: s.id(), Username: username, Name: strings.ToUpper(username[:1]) + username[1:]}
+	s.users[u.ID] = u
+	return u
+}
+
+// Token is an access token. Project and group access tokens are personal
+// access tokens of a bot user, as in GitLab.
+type Token struct {
+	ID        int64
+	Value     string
+	Name      string
+	UserID    int64
+	Scopes    []string
+	ExpiresAt string // YYYY-MM-DD, "" for none; the token stops at midnight UTC that day
+	Revoked   bool
+	// Granular marks a fine-grained token: its rights are not in Scopes.
+	// GranularWrite says whether it may write.
+	Granular      bool
+	GranularWrite bool
+}
+
+// AddToken gives user a token and returns it; set fields on the result
+// (through UpdateToken) for revocation and the like.
+func (s *Server) AddToken(user *User, name string, scopes []string, expiresAt string) *Token {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := &Token{ID: s.id(), Name: name, UserID: user.ID, Scopes: scopes, ExpiresAt: expiresAt}
+	tok.Value = fmt.Sprintf("glpat-fake%012d%s", tok.ID, strings.Repeat("x", 8))
+	s.tokens[tok.Value] = tok
+	return tok
+}
+
+// UpdateToken changes a token under the lock (revoke, expire, make granular).
+func (s *Server) UpdateToken(tok *Token, fn func(*Token)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(tok)
+}
+
+// Project is a project.
+type Project struct {
+	ID   int64
+	Path string // path_with_namespace
+}
+
+// AddProject adds a project with the given id (0 for a new one).
+func (s *Server) AddProject(id int64, path string) *Project {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == 0 {
+		id = s.id()
+	}
+	p := &Project{ID: id, Path: path}
+	s.projects[id] = p
+	return p
+}
+
+// SetMember sets a user's effective access level on a project (0 removes).
+func (s *Server) SetMember(p *Project, u *User, level int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if level == 0 {
+		delete(s.members, [2]int64{p.ID, u.ID})
+		return
+	}
+	s.members[[2]int64{p.ID, u.ID}] = level
+}
+
+// MergeRequest is a merge request of the fake.
+type MergeRequest struct {
+	ID           int64
+	IID          int64
+	ProjectID    int64
+	Title        string
+	State        string
+	Draft        bool
+	SourceBranch string
+	TargetBranch string
+	SHA          string
+	BaseSHA      string
+	AuthorID     int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Approvals    int
+	Labels       []string
+}
+
+// AddMergeRequests adds n opened merge requests by author, created one minute
+// apart, newest last, and returns them.
+func (s *Server) AddMergeRequests(p *Project, author *User, n int) []*MergeRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*MergeRequest
+	for range n {
+		iid := int64(len(s.mrs[p.ID]) + 1)
+		t := s.now().UTC().Add(-time.Duration(10000-iid) * time.Minute).Truncate(time.Millisecond)
+		mr := &MergeRequest{
+			ID: s.id(), IID: iid, ProjectID: p.ID,
+			Title: fmt.Sprintf("Change %d to the models", iid), State: "opened",
+			SourceBranch: fmt.Sprintf("feature-%d", iid), TargetBranch: "main",
+			SHA: fmt.Sprintf("%040x", 0xa000000+iid), BaseSHA: fmt.Sprintf("%040x", 0xb000000+iid),
+			AuthorID: author.ID, CreatedAt: t, UpdatedAt: t,
+		}
+		s.mrs[p.ID] = append(s.mrs[p.ID], mr)
+		out = append(out, mr)
+	}
+	return out
+}
+
+// UpdateMergeRequest changes a merge request under the lock; updated_at moves
+// to now unless fn set it.
+func (s *Server) UpdateMergeRequest(mr *MergeRequest, fn func(*MergeRequest)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := mr.UpdatedAt
+	fn(mr)
+	if mr.UpdatedAt.Equal(before) {
+		mr.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	}
+}
+
+// GetMergeRequest returns a copy of a merge request.
+func (s *Server) GetMergeRequest(projectID, iid int64) MergeRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mr := s.findMR(projectID, iid)
+	if mr == nil {
+		s.t.Fatalf("gitlabtest: no merge request !%d in project %d", iid, projectID)
+	}
+	return *mr
+}
+
+// Note is a note on a merge request.
+type Note struct {
+	ID        int64
+	Body      string
+	AuthorID  int64
+	System    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AddNote adds a note as if author had posted it (no quick actions run).
+func (s *Server) AddNote(mr *MergeRequest, author *User, body string, system bool) *Note {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addNote(mr, author.ID, body, system)
+}
+
+func (s *Server) addNote(mr *MergeRequest, authorID int64, body string, system bool) *Note {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	// Keep created_at strictly increasing so that the order is total.
+	key := [2]int64{mr.ProjectID, mr.IID}
+	if ns := s.notes[key]; len(ns) > 0 && !now.After(ns[len(ns)-1].CreatedAt) {
+		now = ns[len(ns)-1].CreatedAt.Add(time.Millisecond)
+	}
+	n := &Note{ID: s.id(), Body: body, AuthorID: authorID, System: system, CreatedAt: now, UpdatedAt: now}
+	s.notes[key] = append(s.notes[key], n)
+	mr.UpdatedAt = now
+	return n
+}
+
+// Notes returns copies of the notes of a merge request, oldest first.
+func (s *Server) Notes(projectID, iid int64) []Note {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Note
+	for _, n := range s.notes[[2]int64{projectID, iid}] {
+		out = append(out, *n)
+	}
+	return out
+}
+
+// UserNotes returns the non-system notes of a merge request, oldest first.
+func (s *Server) UserNotes(projectID, iid int64) []Note {
+	var out []Note
+	for _, n := range s.Notes(projectID, iid) {
+		if !n.System {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// CommitStatus is a commit status set through the API.
+type CommitStatus struct {
+	ID          int64
+	ProjectID   int64
+	SHA         string
+	State       string
+	Name        string
+	Description string
+	TargetURL   string
+}
+
+// Statuses returns copies of the commit statuses set so far.
+func (s *Server) Statuses() []CommitStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CommitStatus
+	for _, c := range s.statuses {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// Hook is a project webhook.
+type Hook struct {
+	ID                  int64
+	ProjectID           int64
+	URL                 string
+	Token               string
+	MergeRequestsEvents bool
+	NoteEvents          bool
+	PipelineEvents      bool
+	EnableSSL           bool
+}
+
+// Hooks returns copies of the project hooks.
+func (s *Server) Hooks() []Hook {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Hook
+	for _, h := range s.hooks {
+		out = append(out, *h)
+	}
+	return out
+}
+
+// Job is a running CI job, found by its CI_JOB_TOKEN.
+type Job struct {
+	ID        int64
+	ProjectID int64
+	Ref       string
+	SHA       string
+	Token     string
+}
+
+// AddJob adds a running job of a project and returns its job token.
+func (s *Server) AddJob(p *Project, ref, sha string) *Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := &Job{ID: s.id(), ProjectID: p.ID, Ref: ref, SHA: sha}
+	j.Token = fmt.Sprintf("glcbt-fake%010d", j.ID)
+	s.jobs[j.Token] = j
+	return j
+}
+
+// ---- the request log ----
+
+// Request is one request the fake received. Headers are never recorded.
+type Request struct {
+	Method  string
+	Path    string // API path after /api/v4, query string excluded
+	Query   string
+	Write   bool // POST, PUT, PATCH or DELETE
+	Status  int
+	Faulted bool // answered by an injected fault
+}
+
+// Requests returns the log.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.log...)
+}
+
+// Writes returns the logged write requests.
+func (s *Server) Writes() []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Write {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ResetLog empties the request log.
+func (s *Server) ResetLog() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// ---- faults ----
+
+// Fault changes the answers to matching requests.
+type Fault struct {
+	Method string // "" matches any method
+	Path   string // substring of the API path, "" matches any
+	Times  int    // how many matching requests it affects (0 means 1)
+
+	// Status, when not 0, is answered (with Body and Header) instead of the
+	// real answer.
+	Status int
+	Body   string
+	Header http.Header
+	// AfterWrite handles the request for real (the write is stored) and then
+	// answers Status, or hangs when Delay is set: GitLab did the work but the
+	// client never hears of it.
+	AfterWrite bool
+	// Delay holds the answer back (until the client gives up, if longer than
+	// its timeout).
+	Delay time.Duration
+
+	hits int
+}
+
+// Inject adds a fault. Faults are matched in the order they were added.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Times == 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &f)
+}
+
+// NotesRateLimited is the notes rate limit as GitLab answers it: 429, the
+// exact body, and no RateLimit-* or Retry-After header.
+func NotesRateLimited(times int) Fault {
+	return Fault{Method: http.MethodPost, Path: "/notes", Times: times, Status: http.StatusTooManyRequests, Body: NotesRateLimitBody}
+}
+
+// BadGateway answers 502 (as a load balancer in front of GitLab does) to the
+// next times requests matching method and path.
+func BadGateway(method, path string, times int) Fault {
+	return Fault{Method: method, Path: path, Times: times, Status: http.StatusBadGateway,
+		Body: "<html><body><h1>502 Bad Gateway</h1></body></html>", Header: http.Header{"Content-Type": {"text/html"}}}
+}
+
+func (s *Server) takeFault(method, path string) *Fault {
+	for _, f := range s.faults {
+		if f.hits >= f.Times {
+			continue
+		}
+		if (f.Method == "" || f.Method == method) && strings.Contains(path, f.Path) {
+			f.hits++
+			c := *f
+			return &c
+		}
+	}
+	return nil
+}
