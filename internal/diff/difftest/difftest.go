@@ -133,3 +133,17 @@ func buildOrder(m *dbt.Manifest) ([]*dbt.Node, error) {
 	}
 	return out, nil
 }
+
+// Manifest is a small manifest of table models, all in one database and
+// schema, for tests that create their own relations. Relations are left
+// without relation_name, so that the dialect quotes database, schema and
+// name itself.
+func Manifest(database, schema string, models ...string) *dbt.Manifest {
+	m := &dbt.Manifest{Nodes: map[string]*dbt.Node{}}
+	for _, name := range models {
+		id := "model.planted." + name
+		m.Nodes[id] = &dbt.Node{UniqueID: id, Name: name, ResourceType: dbt.Model, PackageName: "planted",
+			Database: database, Schema: schema, Alias: name, Config: dbt.Config{Materialized: "table"}}
+	}
+	return m
+}
