@@ -108,7 +108,7 @@ func (d BaseDialect) Hash(exprs ...string) string {
 func HashOf(d Dialect, exprs ...string) string {
 	parts := make([]string, len(exprs))
 	for i, e := range exprs {
-		parts[i] = "coalesce(" + d.CastText(e) + ", chr(0) || 'N')"
+		parts[i] = "coalesce(" + d.CastText(e) + ", chr(30) || 'N')"
 	}
 	return "md5(" + strings.Join(parts, " || chr(31) || ") + ")"
 }
