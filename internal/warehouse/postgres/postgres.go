@@ -73,9 +73,9 @@ var _ warehouse.Warehouse = (*Warehouse)(nil)
 // OpenTarget connects with a postgres output of profiles.yml.
 func OpenTarget(ctx context.Context, t *dbt.Target) (*Warehouse, error) {
 	var missing []string
-	for key, v := range map[string]string{"host": t.Host, "user": t.User, "dbname": t.Database} {
-		if v == "" {
-			missing = append(missing, key+":")
+	for _, f := range []struct{ key, value string }{{"host", t.Host}, {"user", t.User}, {"dbname", t.Database}} {
+		if f.value == "" {
+			missing = append(missing, f.key+":")
 		}
 	}
 	if len(missing) > 0 {
