@@ -238,7 +238,7 @@ func Render(template string, m *dbt.Manifest, d warehouse.Dialect) (string, erro
 	}
 	for _, tok := range []string{"{%", "{#"} {
 		if strings.Contains(template, tok) {
-			return "", fmt.Errorf("Jinja statements and comments (%s) are not supported in queries: only {{ ref('model') }}, {{ ref('package', 'model') }} and {{ source('source', 'table') }}", tok)
+			return "", fmt.Errorf("jinja statements and comments (%s) are not supported in queries: only {{ ref('model') }}, {{ ref('package', 'model') }} and {{ source('source', 'table') }}", tok)
 		}
 	}
 	var firstErr error

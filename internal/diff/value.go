@@ -202,14 +202,6 @@ func (p *keyedPlan) keyNames() []string {
 	return out
 }
 
-func (p *keyedPlan) compareNames() []string {
-	out := make([]string, len(p.compare))
-	for i, c := range p.compare {
-		out[i] = c.name
-	}
-	return out
-}
-
 // KeyError is a primary key that is not unique or has nulls on a side.
 type KeyError struct {
 	Side       string   // "base customers"
