@@ -94,8 +94,7 @@ func newCatalog(e env) *catalog {
 	st := stamps[e.name]
 	return &catalog{Metadata: catalogMeta{
 		DBTSchemaVersion: catalogSchema, DBTVersion: dbtVersion,
-		// docs generate writes the catalog a moment after the manifest.
-		GeneratedAt:  st.generatedAt[:17] + "58.731402Z",
+		GeneratedAt:  st.catalogAt,
 		InvocationID: st.invocationID, InvocationStartedAt: st.startedAt, Env: map[string]string{},
 	}}
 }

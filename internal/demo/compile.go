@@ -67,7 +67,9 @@ func macrosUsed(raw string) []string {
 	return out
 }
 
-// relation is the quoted three-part name dbt-duckdb gives a relation.
+// relation is the quoted three-part name dbt-duckdb gives a relation. The
+// names are the generator's own (letters, digits, underscores), so Go's %q
+// quotes them exactly as SQL would.
 func relation(schema, name string) string {
 	return fmt.Sprintf("%q.%q.%q", dbCatalog, schema, name)
 }

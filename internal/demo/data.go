@@ -22,13 +22,14 @@ import (
 const (
 	bucketExpr = "(range * 7919) % 1000"
 
-	bucketPending   = 0     // status pending_payment: base drops these rows, current keeps them (added)
-	bucketFraud     = 1     // status fraud_suspected: current drops them (removed)
-	bucketReturnLo  = 2     // [2, 7) status return_pending: current gives them a shipped_date (from null)
-	bucketReturnHi  = 7     //
-	bucketLegacyLo  = 527   // [527, 542) coupon LEGACY5: current voids the discount (to null, amount changes)
-	bucketLegacyHi  = 542   //
-	bucketsPerBlock = 1_000 //
+	bucketsPerBlock = 1_000
+
+	bucketPending = 0 // status pending_payment: base drops these rows, current keeps them (added)
+	bucketFraud   = 1 // status fraud_suspected: current drops them (removed)
+	// [2, 7): status return_pending: current gives them a shipped_date (from null)
+	bucketReturnLo, bucketReturnHi = 2, 7
+	// [527, 542): coupon LEGACY5: current voids the discount (to null) and so changes the amount
+	bucketLegacyLo, bucketLegacyHi = 527, 542
 )
 
 // PlantedDiff is what a value diff of orders (by order_id) between base and
@@ -98,14 +99,17 @@ func pickFrom(salt string, list ...string) string {
 	return fmt.Sprintf("%s[1 + (hash(range, '%s') %% %d)::bigint]", sqlList(list...), salt, len(list))
 }
 
-func rawTablesSQL(sz sizes) []string {
+// rawStatement creates one raw table.
+type rawStatement struct{ table, sql string }
+
+func rawTablesSQL(sz sizes) []rawStatement {
 	countryCodes := make([]string, len(countries))
 	for i, c := range countries {
 		countryCodes[i] = c[0]
 	}
-	return []string{
-		`create schema if not exists ` + rawSchema,
-		fmt.Sprintf(`create or replace table %s.customers as
+	return []rawStatement{
+		{"", `create schema if not exists ` + rawSchema},
+		{"customers", fmt.Sprintf(`create or replace table %s.customers as
 select id, first_name, last_name,
     lower(first_name || '.' || last_name || id::varchar) || '@example.com' as email,
     country_code, created_at
@@ -120,8 +124,8 @@ from (
 )`, rawSchema,
 			pickFrom("first", "Ava", "Ben", "Chloe", "Dan", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kai", "Lena", "Mia", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wen", "Xavi", "Yara", "Zoe"),
 			pickFrom("last", "Smith", "Garcia", "Müller", "Tanaka", "Silva", "Martin", "Nguyen", "Kowalski", "Rossi", "Dubois", "Patel", "Johnson", "Santos", "Kim", "Novak", "Olsen"),
-			pickFrom("country", countryCodes...), sz.customers+1),
-		fmt.Sprintf(`create or replace table %s.products as
+			pickFrom("country", countryCodes...), sz.customers+1)},
+		{"products", fmt.Sprintf(`create or replace table %s.products as
 select
     range as id,
     %s || ' ' || %s as name,
@@ -130,8 +134,8 @@ select
 from range(1, %d)`, rawSchema,
 			pickFrom("adjective", "Classic", "Organic", "Deluxe", "Compact", "Smart", "Vintage", "Eco", "Premium"),
 			pickFrom("noun", "Kettle", "Backpack", "Lamp", "Notebook", "Headphones", "Mug", "Jacket", "Blender", "Chair", "Sneakers"),
-			pickFrom("category", "Home", "Outdoor", "Office", "Electronics", "Apparel", "Kitchen"), sz.products+1),
-		fmt.Sprintf(`create or replace table %s.orders as
+			pickFrom("category", "Home", "Outdoor", "Office", "Electronics", "Apparel", "Kitchen"), sz.products+1)},
+		{"orders", fmt.Sprintf(`create or replace table %s.orders as
 select
     id, user_id, product_id, quantity, order_date, status, coupon_code,
     case when status in ('shipped', 'completed', 'return_pending', 'returned')
@@ -159,15 +163,15 @@ from (
             when hash(range, 'coupon') %% 100 < 9 then 'SPRING20'
         end as coupon_code
     from (select range, %s as bucket from range(1, %d))
-)`, rawSchema, sz.customers, sz.products, bucketPending, bucketFraud, bucketReturnHi, bucketLegacyLo, bucketLegacyHi, bucketExpr, sz.orders+1),
-		fmt.Sprintf(`create or replace table %s.payments as
+)`, rawSchema, sz.customers, sz.products, bucketPending, bucketFraud, bucketReturnHi, bucketLegacyLo, bucketLegacyHi, bucketExpr, sz.orders+1)},
+		{"payments", fmt.Sprintf(`create or replace table %s.payments as
 select
     range as id,
     case when range <= %d then range else 1 + (hash(range, 'order') %% %d)::bigint end as order_id,
     %s as payment_method,
     (500 + hash(range, 'amount') %% 49500)::bigint as amount_cents
 from range(1, %d)`, rawSchema, sz.orders, max(1, sz.orders),
-			pickFrom("method", "credit_card", "credit_card", "credit_card", "bank_transfer", "gift_card", "coupon"), sz.payments+1),
+			pickFrom("method", "credit_card", "credit_card", "credit_card", "bank_transfer", "gift_card", "coupon"), sz.payments+1)},
 	}
 }
 
@@ -213,13 +217,13 @@ func buildDatabase(ctx context.Context, path string, sz sizes, envs []*project, 
 	stmts := rawTablesSQL(sz)
 	for _, s := range envs[0].sources {
 		if s.sourceName != "shop" {
-			stmts = append(stmts, synthSourceSQL(s))
+			stmts = append(stmts, rawStatement{s.name, synthSourceSQL(s)})
 		}
 	}
-	for i, q := range stmts {
+	for i, st := range stmts {
 		progress("generating raw data", i, len(stmts))
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("generate raw data: %w\n%s", err, q)
+		if _, err := db.ExecContext(ctx, st.sql); err != nil {
+			return fmt.Errorf("generate raw table %s.%s: %w", rawSchema, st.table, err)
 		}
 	}
 	progress("generating raw data", len(stmts), len(stmts))

@@ -24,12 +24,15 @@ const (
 // same options always give byte-identical artifacts.
 type stamp struct {
 	generatedAt, startedAt, invocationID string
+	catalogAt                            string  // docs generate writes the catalog a moment after the manifest
 	createdAt                            float64 // parse time recorded on every node
 }
 
 var stamps = map[string]stamp{
-	"base":    {"2026-01-05T09:00:14.512034Z", "2026-01-05T09:00:02.117090+00:00", "3c1f5a0e-6d2b-4f7e-9a41-5b0c8e2d7f10", 1767603603.25},
-	"current": {"2026-01-06T14:32:51.208871Z", "2026-01-06T14:32:40.904512+00:00", "8e27b4c9-1a53-4d6f-b0e8-2f9d6c4a1e75", 1767709961.5},
+	"base": {generatedAt: "2026-01-05T09:00:14.512034Z", startedAt: "2026-01-05T09:00:02.117090+00:00",
+		invocationID: "3c1f5a0e-6d2b-4f7e-9a41-5b0c8e2d7f10", catalogAt: "2026-01-05T09:00:58.731402Z", createdAt: 1767603603.25},
+	"current": {generatedAt: "2026-01-06T14:32:51.208871Z", startedAt: "2026-01-06T14:32:40.904512+00:00",
+		invocationID: "8e27b4c9-1a53-4d6f-b0e8-2f9d6c4a1e75", catalogAt: "2026-01-06T14:33:37.064815Z", createdAt: 1767709961.5},
 }
 
 type fileHash struct {

@@ -207,14 +207,13 @@ func newSynthGraph(n int) *synthGraph {
 	for i := 0; i < few && i < len(mart)-1; i++ {
 		mart[len(mart)-1-i].change = changeRemoved
 	}
-	for i := range few {
+	for range few {
 		m, d, e := newModel("fct", "marts")
 		m.materialized = "table"
 		parents := pickParents(&r, byLayer[:martLayer], martLayer)
 		m.description = "New in this merge request: " + synthDescription(&r, d, e, parents)
 		m.columns = synthColumns(&r, d, e)
 		m.raw = synthJoinSQL(&r, parents)
-		_ = i
 		g.models = append(g.models, &synthModel{m: m, layer: martLayer, parents: parents, change: changeAdded})
 	}
 	return g
