@@ -221,32 +221,38 @@ func pruneEmpty(v any) any {
 	return v
 }
 
-// UnmarshalJSONFrom decodes a config, keeping every key in Raw and reading
-// the typed fields from it. Types vary across dbt versions (tags and
+// UnmarshalJSONFrom decodes a config: the whole object kept in Raw, and the
+// typed fields read from it. Types vary across dbt versions (tags and
 // unique_key may be a string or a list), so each is read leniently.
 func (c *Config) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	if dec.PeekKind() == 'n' {
-		_, err := dec.ReadToken()
+	raw, err := dec.ReadValue()
+	if err != nil {
 		return err
 	}
-	if err := json.UnmarshalDecode(dec, &c.Raw); err != nil {
+	if raw.Kind() != '{' {
+		return nil
+	}
+	c.Raw = raw.Clone()
+	var f struct {
+		Enabled      jsontext.Value `json:"enabled"`
+		Materialized jsontext.Value `json:"materialized"`
+		Schema       jsontext.Value `json:"schema"`
+		Database     jsontext.Value `json:"database"`
+		Alias        jsontext.Value `json:"alias"`
+		Tags         jsontext.Value `json:"tags"`
+		UniqueKey    jsontext.Value `json:"unique_key"`
+	}
+	if err := json.Unmarshal(c.Raw, &f, decodeOptions); err != nil {
 		return err
 	}
-	str := func(k string) string {
-		var s string
-		if v, ok := c.Raw[k]; ok && v.Kind() == '"' {
-			_ = json.Unmarshal(v, &s)
-		}
-		return s
-	}
-	c.Materialized = str("materialized")
-	c.Schema = str("schema")
-	c.Database = str("database")
-	c.Alias = str("alias")
-	c.Tags = stringOrList(c.Raw["tags"])
-	c.UniqueKey = stringOrList(c.Raw["unique_key"])
-	if v, ok := c.Raw["enabled"]; ok && (v.Kind() == 't' || v.Kind() == 'f') {
-		b := v.Kind() == 't'
+	c.Materialized = jsonString(f.Materialized)
+	c.Schema = jsonString(f.Schema)
+	c.Database = jsonString(f.Database)
+	c.Alias = jsonString(f.Alias)
+	c.Tags = stringOrList(f.Tags)
+	c.UniqueKey = stringOrList(f.UniqueKey)
+	if k := f.Enabled.Kind(); k == 't' || k == 'f' {
+		b := k == 't'
 		c.Enabled = &b
 	}
 	return nil

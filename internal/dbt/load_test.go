@@ -98,7 +98,7 @@ func TestManifestFields(t *testing.T) {
 	}
 	want := []string{"customer_id", "first_name", "last_name", "first_order", "most_recent_order", "number_of_orders", "total_order_amount"}
 	var cols []string
-	for _, col := range c.Columns {
+	for _, col := range c.Columns() {
 		cols = append(cols, col.Name)
 	}
 	if strings.Join(cols, ",") != strings.Join(want, ",") {

@@ -71,7 +71,8 @@ type Node struct {
 
 	Checksum Checksum `json:"checksum"`
 	Config   Config   `json:"config"`
-	Columns  Columns  `json:"columns"`
+	// ColumnsJSON is the documented columns, undecoded (see Columns).
+	ColumnsJSON jsontext.Value `json:"columns"`
 
 	// The code is kept as undecoded JSON strings: unescaping every model's
 	// SQL is a fifth of the time to read a large manifest, and the code is
@@ -128,7 +129,7 @@ type TestMetadata struct {
 }
 
 // Config is a node's config. The typed fields are the ones the product reads;
-// Raw keeps every key, to compare configs between environments.
+// Raw keeps the whole object, to compare configs between environments.
 type Config struct {
 	Enabled      *bool
 	Materialized string
@@ -137,7 +138,27 @@ type Config struct {
 	Alias        string
 	Tags         []string
 	UniqueKey    []string
-	Raw          map[string]jsontext.Value
+	Raw          jsontext.Value
+}
+
+// Map decodes every key of the config.
+func (c *Config) Map() map[string]jsontext.Value {
+	var m map[string]jsontext.Value
+	if len(c.Raw) > 0 {
+		_ = json.Unmarshal(c.Raw, &m, decodeOptions)
+	}
+	return m
+}
+
+// Columns decodes the node's documented columns, in the YAML's order. They
+// are kept undecoded until asked for: a large project has hundreds of
+// thousands of column descriptions that a diff never reads.
+func (n *Node) Columns() Columns {
+	var cs Columns
+	if len(n.ColumnsJSON) > 0 {
+		_ = json.Unmarshal(n.ColumnsJSON, &cs, decodeOptions)
+	}
+	return cs
 }
 
 // Macro is a macro of the project or of a package.

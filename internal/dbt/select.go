@@ -361,7 +361,7 @@ func matchConfig(a atom, _ Graph, _ string, n *Node) (bool, error) {
 	if key == "materialized" {
 		return glob(a.value, n.Materialized()), nil
 	}
-	raw, ok := n.Config.Raw[key]
+	raw, ok := n.Config.Map()[key]
 	if !ok {
 		return false, nil
 	}

@@ -222,7 +222,7 @@ func InferPrimaryKey(current, base *dbt.Manifest, name string) []string {
 		}
 		// Several candidates: prefer the first documented column, then
 		// the alphabetical first, so that the choice is stable.
-		for _, col := range n.Columns {
+		for _, col := range n.Columns() {
 			if slices.Contains(both, col.Name) {
 				return []string{col.Name}
 			}

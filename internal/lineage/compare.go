@@ -53,7 +53,7 @@ func (c *comparer) reasons(base, cur *dbt.Node) []Reason {
 	if body == ReasonCode {
 		rs = append(rs, ReasonCode)
 	}
-	if configChanged(base.Config.Raw, cur.Config.Raw) {
+	if !bytes.Equal(base.Config.Raw, cur.Config.Raw) && configChanged(base.Config.Map(), cur.Config.Map()) {
 		rs = append(rs, ReasonConfig)
 	}
 	if c.relationChanged(base, cur) {
@@ -278,7 +278,7 @@ func contractChanged(base, cur *dbt.Node) bool {
 
 func contractColumns(n *dbt.Node) string {
 	var parts []string
-	for _, c := range n.Columns {
+	for _, c := range n.Columns() {
 		s := strings.ToLower(c.Name) + " " + strings.ToLower(c.DataType)
 		for _, con := range c.Constraints {
 			s += " " + canonical(con)
