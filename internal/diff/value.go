@@ -265,10 +265,17 @@ func (p *keyedPlan) checkKeys(ctx context.Context) error {
 	for _, k := range p.keys {
 		bk, ck = append(bk, k.base), append(ck, k.current)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return check(gctx, p.base, bk) })
-	g.Go(func() error { return check(gctx, p.current, ck) })
-	return g.Wait()
+	// Both sides at once; base's error first when both fail, so that the
+	// message does not depend on which query finished first.
+	var errs [2]error
+	var g errgroup.Group
+	g.Go(func() error { errs[0] = check(ctx, p.base, bk); return nil })
+	g.Go(func() error { errs[1] = check(ctx, p.current, ck); return nil })
+	_ = g.Wait()
+	if errs[0] != nil {
+		return errs[0]
+	}
+	return errs[1]
 }
 
 // summary runs the one query that counts added, removed and modified rows
