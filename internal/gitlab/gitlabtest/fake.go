@@ -16,8 +16,11 @@
 package gitlabtest
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -85,13 +88,20 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
-	tls    bool
-	prefix string
+	tls       bool
+	tlsConfig *tls.Config
+	prefix    string
 }
 
 // WithTLS serves HTTPS with the httptest certificate (not trusted by default
 // clients: use HTTP.Client(), or the certificate as a CA bundle).
 func WithTLS() Option { return func(c *config) { c.tls = true } }
+
+// WithTLSConfig serves HTTPS with the given configuration (a certificate
+// signed by a CA made in the test, for example).
+func WithTLSConfig(cfg *tls.Config) Option {
+	return func(c *config) { c.tls, c.tlsConfig = true, cfg }
+}
 
 // WithPathPrefix serves the instance under a sub-path, like a self-managed
 // GitLab at https://host/gitlab.
@@ -129,10 +139,18 @@ func New(t testing.TB, opts ...Option) *Server {
 	s.fixtureMRs = list
 
 	h := http.HandlerFunc(s.serve)
-	if cfg.tls {
-		s.HTTP = httptest.NewTLSServer(h)
-	} else {
-		s.HTTP = httptest.NewServer(h)
+	s.HTTP = httptest.NewUnstartedServer(h)
+	// TLS handshake failures are what some tests are about: keep them out of
+	// the test output.
+	s.HTTP.Config.ErrorLog = log.New(io.Discard, "", 0)
+	switch {
+	case cfg.tlsConfig != nil:
+		s.HTTP.TLS = cfg.tlsConfig
+		s.HTTP.StartTLS()
+	case cfg.tls:
+		s.HTTP.StartTLS()
+	default:
+		s.HTTP.Start()
 	}
 	t.Cleanup(s.HTTP.Close)
 	s.URL = s.HTTP.URL + s.prefix
@@ -537,4 +555,24 @@ func (s *Server) takeFault(method, path string) *Fault {
 		}
 	}
 	return nil
+}
+
+// Secrets returns every secret the fake knows (token values, job tokens,
+// webhook secrets), for tests that assert none of them leaked into output.
+func (s *Server) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for v := range s.tokens {
+		out = append(out, v)
+	}
+	for v := range s.jobs {
+		out = append(out, v)
+	}
+	for _, h := range s.hooks {
+		if h.Token != "" {
+			out = append(out, h.Token)
+		}
+	}
+	return out
 }
