@@ -94,6 +94,16 @@ func DefaultKeyPath() (string, error) {
 	return filepath.Join(dir, "recce", "secret.key"), nil
 }
 
+// KeyPath is DefaultKeyPath with the environment read through getenv
+// (XDG_CONFIG_HOME first), so that callers with an injected environment, such
+// as tests, never touch the real config directory.
+func KeyPath(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "recce", "secret.key"), nil
+	}
+	return DefaultKeyPath()
+}
+
 // Load returns the Box for this machine: the key from the environment
 // variable RECCE_SECRET_KEY when set (read with getenv), else from keyPath,
 // which is created with a new random key (mode 0600) when missing. An empty
@@ -107,7 +117,7 @@ func Load(getenv func(string) string, keyPath string) (*Box, error) {
 		return New(key)
 	}
 	if keyPath == "" {
-		p, err := DefaultKeyPath()
+		p, err := KeyPath(getenv)
 		if err != nil {
 			return nil, err
 		}
