@@ -21,8 +21,9 @@ type Catalog struct {
 type CatalogTable struct {
 	UniqueID string        `json:"unique_id"`
 	Metadata TableMetadata `json:"metadata"`
-	// Columns in the relation's order.
-	Columns []CatalogColumn `json:"-"`
+	// ColumnsJSON is the columns object, undecoded: two environments'
+	// tables are compared byte for byte first, and most are equal.
+	ColumnsJSON jsontext.Value `json:"columns"`
 }
 
 // TableMetadata locates the relation.
@@ -40,63 +41,88 @@ type CatalogColumn struct {
 	Index int    `json:"index"`
 }
 
-type catalogFile struct {
-	Metadata Metadata                   `json:"metadata"`
-	Nodes    map[string]*catalogTableIn `json:"nodes"`
-	Sources  map[string]*catalogTableIn `json:"sources"`
-}
-
-type catalogTableIn struct {
-	UniqueID string                   `json:"unique_id"`
-	Metadata TableMetadata            `json:"metadata"`
-	Columns  map[string]CatalogColumn `json:"columns"`
-}
-
-// ParseCatalog decodes a catalog.json. Errors are *FormatError values.
+// ParseCatalog decodes a catalog.json in one streaming pass. Errors are
+// *FormatError values.
 func ParseCatalog(data []byte) (*Catalog, error) {
-	var md struct {
-		Metadata Metadata `json:"metadata"`
-	}
-	// Read the metadata first so that an unsupported file is named as such
-	// rather than failing on a field of unexpected shape.
+	c := &Catalog{Nodes: map[string]*CatalogTable{}}
 	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions)
-	if err := json.UnmarshalDecode(dec, &md); err != nil {
-		return nil, syntaxError(err)
+	if err := expectObject(dec); err != nil {
+		return nil, err
 	}
-	m := schemaVersionRE.FindStringSubmatch(md.Metadata.SchemaURL)
+	sawMetadata := false
+	for dec.PeekKind() != '}' {
+		key, err := readKey(dec)
+		if err != nil {
+			return nil, err
+		}
+		switch key {
+		case "metadata":
+			if err := json.UnmarshalDecode(dec, &c.Metadata); err != nil {
+				return nil, syntaxError(err)
+			}
+			if err := checkCatalogVersion(c.Metadata); err != nil {
+				return nil, err
+			}
+			sawMetadata = true
+		case "nodes", "sources":
+			var tables map[string]*CatalogTable
+			if err := json.UnmarshalDecode(dec, &tables); err != nil {
+				return nil, syntaxError(err)
+			}
+			for id, t := range tables {
+				if t != nil {
+					t.UniqueID = id
+					c.Nodes[id] = t
+				}
+			}
+		default:
+			if err := dec.SkipValue(); err != nil {
+				return nil, syntaxError(err)
+			}
+		}
+	}
+	if !sawMetadata {
+		return nil, &FormatError{Problem: "not a dbt catalog: it has no metadata block", Hint: "catalog.json is written by dbt docs generate"}
+	}
+	return c, nil
+}
+
+func checkCatalogVersion(md Metadata) error {
+	m := schemaVersionRE.FindStringSubmatch(md.SchemaURL)
 	if m == nil || m[1] != "catalog" {
-		return nil, &FormatError{Problem: fmt.Sprintf("not a dbt catalog (dbt_schema_version %q)", md.Metadata.SchemaURL),
+		return &FormatError{Problem: fmt.Sprintf("not a dbt catalog (dbt_schema_version %q)", md.SchemaURL),
 			Hint: "catalog.json is written by dbt docs generate"}
 	}
 	if m[2] != "1" {
-		return nil, &FormatError{Problem: fmt.Sprintf("catalog schema v%s is not supported (this version of recce reads v1)", m[2])}
+		return &FormatError{Problem: fmt.Sprintf("catalog schema v%s is not supported (this version of recce reads v1)", m[2])}
 	}
-	var f catalogFile
-	if err := json.Unmarshal(data, &f, decodeOptions); err != nil {
-		return nil, syntaxError(err)
+	return nil
+}
+
+// Columns decodes the table's columns, ordered by their index.
+func (t *CatalogTable) Columns() []CatalogColumn {
+	if t.ColumnsJSON.Kind() != '{' {
+		return nil
 	}
-	c := &Catalog{Metadata: f.Metadata, Nodes: make(map[string]*CatalogTable, len(f.Nodes)+len(f.Sources))}
-	for _, src := range []map[string]*catalogTableIn{f.Nodes, f.Sources} {
-		for id, t := range src {
-			if t == nil {
-				continue
-			}
-			ct := &CatalogTable{UniqueID: id, Metadata: t.Metadata}
-			for name, col := range t.Columns {
-				if col.Name == "" {
-					col.Name = name
-				}
-				ct.Columns = append(ct.Columns, col)
-			}
-			sort.SliceStable(ct.Columns, func(i, j int) bool {
-				a, b := ct.Columns[i], ct.Columns[j]
-				if a.Index != b.Index {
-					return a.Index < b.Index
-				}
-				return a.Name < b.Name
-			})
-			c.Nodes[id] = ct
+	var cols []CatalogColumn
+	dec := jsontext.NewDecoder(bytes.NewReader(t.ColumnsJSON), decodeOptions)
+	if _, err := dec.ReadToken(); err != nil {
+		return nil
+	}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return cols
 		}
+		var col CatalogColumn
+		if err := json.UnmarshalDecode(dec, &col); err != nil {
+			return cols
+		}
+		if col.Name == "" {
+			col.Name = name.String()
+		}
+		cols = append(cols, col)
 	}
-	return c, nil
+	sort.SliceStable(cols, func(i, j int) bool { return cols[i].Index < cols[j].Index })
+	return cols
 }

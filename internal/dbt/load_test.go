@@ -114,7 +114,7 @@ func TestManifestFields(t *testing.T) {
 		t.Fatal("catalogs not loaded")
 	}
 	ct := current.Catalog.Nodes["model.jaffle_shop.customers"]
-	if ct == nil || len(ct.Columns) == 0 || ct.Columns[0].Name != "customer_id" {
+	if ct == nil || len(ct.Columns()) == 0 || ct.Columns()[0].Name != "customer_id" {
 		t.Fatalf("catalog customers: %+v", ct)
 	}
 	keys := current.Manifest.TestedColumns("unique")["model.jaffle_shop.customers"]

@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"bytes"
 	"strings"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
@@ -39,12 +40,12 @@ func diffColumns(n *Node, baseCat, curCat *dbt.Catalog) *ColumnsDiff {
 	d := &ColumnsDiff{Added: []string{}, Removed: []string{}, Changed: []ColumnChange{}}
 	switch {
 	case n.Base == nil && ct != nil:
-		for _, c := range ct.Columns {
+		for _, c := range ct.Columns() {
 			d.Added = append(d.Added, c.Name)
 		}
 		return d
 	case n.Current == nil && bt != nil:
-		for _, c := range bt.Columns {
+		for _, c := range bt.Columns() {
 			d.Removed = append(d.Removed, c.Name)
 		}
 		return d
@@ -56,13 +57,16 @@ func diffColumns(n *Node, baseCat, curCat *dbt.Catalog) *ColumnsDiff {
 	case ct == nil:
 		d.Missing = "current"
 		return d
+	case bytes.Equal(bt.ColumnsJSON, ct.ColumnsJSON):
+		return d
 	}
+	baseList, curList := bt.Columns(), ct.Columns()
 	baseCols := map[string]dbt.CatalogColumn{}
-	for _, c := range bt.Columns {
+	for _, c := range baseList {
 		baseCols[strings.ToLower(c.Name)] = c
 	}
 	curCols := map[string]bool{}
-	for _, c := range ct.Columns {
+	for _, c := range curList {
 		k := strings.ToLower(c.Name)
 		curCols[k] = true
 		b, ok := baseCols[k]
@@ -73,7 +77,7 @@ func diffColumns(n *Node, baseCat, curCat *dbt.Catalog) *ColumnsDiff {
 			d.Changed = append(d.Changed, ColumnChange{Name: c.Name, BaseType: b.Type, CurrentType: c.Type})
 		}
 	}
-	for _, c := range bt.Columns {
+	for _, c := range baseList {
 		if !curCols[strings.ToLower(c.Name)] {
 			d.Removed = append(d.Removed, c.Name)
 		}
