@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -139,7 +140,7 @@ type ymlSchema struct {
 func ymlColumns(cols []column, key string) []ymlColumn {
 	out := make([]ymlColumn, len(cols))
 	for i, c := range cols {
-		out[i] = ymlColumn{Name: c.name, Description: c.description, DataType: c.typ}
+		out[i] = ymlColumn{Name: c.name, Description: c.description, DataType: strings.ToLower(c.typ)}
 		if c.name == key {
 			out[i].DataTests = []string{"unique", "not_null"}
 		}

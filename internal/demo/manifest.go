@@ -85,6 +85,8 @@ type columnInfo struct {
 	DocBlocks   []any          `json:"doc_blocks"`
 }
 
+// columnInfos are the documented columns of a node; data_type is what
+// schema.yml declares (lower case, as people write it).
 func columnInfos(cols []column) omap[columnInfo] {
 	m := make(omap[columnInfo], 0, len(cols))
 	for _, c := range cols {
