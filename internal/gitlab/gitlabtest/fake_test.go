@@ -1,0 +1,144 @@
+package gitlabtest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	gl "gitlab.com/gitlab-org/api/client-go/v2"
+
+	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
+)
+
+// These tests pin the fake's answers to what GitLab sends, byte for byte
+// where it matters to a client: error bodies, headers, pagination.
+
+func get(t *testing.T, f *gitlabtest.Server, path, token string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, f.URL+"/api/v4"+path, nil)
+	if token != "" {
+		req.Header.Set("PRIVATE-TOKEN", token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, strings.TrimSpace(string(b))
+}
+
+func TestErrorBodiesAreGitLabs(t *testing.T) {
+	f := gitlabtest.New(t)
+	u := f.AddUser("bot")
+	p := f.AddProject(42, "data/analytics")
+	f.SetMember(p, u, gitlabtest.Maintainer)
+	ok := f.AddToken(u, "ok", []string{"read_api"}, "")
+	expired := f.AddToken(u, "expired", []string{"api"}, "2020-01-01")
+	revoked := f.AddToken(u, "revoked", []string{"api"}, "")
+	f.UpdateToken(revoked, func(t *gitlabtest.Token) { t.Revoked = true })
+
+	resp, body := get(t, f, "/user", "glpat-unknown")
+	if resp.StatusCode != 401 || body != `{"message":"401 Unauthorized"}` {
+		t.Errorf("unknown: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get(t, f, "/user", expired.Value)
+	if resp.StatusCode != 401 || body != `{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}` ||
+		!strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer ") {
+		t.Errorf("expired: %d %s %q", resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
+	}
+	resp, body = get(t, f, "/personal_access_tokens/self", revoked.Value)
+	if resp.StatusCode != 401 || !strings.Contains(body, "Token was revoked. You have to re-authorize from the user.") {
+		t.Errorf("revoked: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get(t, f, "/projects/data%2Fmissing", ok.Value)
+	if resp.StatusCode != 404 || body != `{"message":"404 Project Not Found"}` {
+		t.Errorf("missing project: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = get(t, f, "/projects/data%2Fanalytics", ok.Value)
+	if resp.StatusCode != 200 {
+		t.Errorf("project by encoded path: %d", resp.StatusCode)
+	}
+
+	// A write with read_api: 403 insufficient_scope, and the scope field
+	// lists what the endpoint accepts, not what the token lacks.
+	mr := f.AddMergeRequests(p, u, 1)[0]
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/api/v4/projects/42/merge_requests/1/notes", strings.NewReader(`{"body":"hi"}`))
+	req.Header.Set("PRIVATE-TOKEN", ok.Value)
+	req.Header.Set("Content-Type", "application/json")
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r2.Body)
+	r2.Body.Close()
+	var m map[string]string
+	json.Unmarshal(b, &m)
+	if r2.StatusCode != 403 || m["error"] != "insufficient_scope" || m["scope"] != "ai_workflows api read_api" {
+		t.Errorf("read_api write: %d %s", r2.StatusCode, b)
+	}
+	if len(f.UserNotes(42, mr.IID)) != 0 {
+		t.Error("the refused write was stored")
+	}
+
+	// The notes rate limit: exact body, no RateLimit-* headers.
+	f.Inject(gitlabtest.NotesRateLimited(1))
+	w := f.AddToken(u, "w", []string{"api"}, "")
+	req, _ = http.NewRequest(http.MethodPost, f.URL+"/api/v4/projects/42/merge_requests/1/notes", strings.NewReader(`{"body":"hi"}`))
+	req.Header.Set("PRIVATE-TOKEN", w.Value)
+	req.Header.Set("Content-Type", "application/json")
+	r3, _ := http.DefaultClient.Do(req)
+	b, _ = io.ReadAll(r3.Body)
+	r3.Body.Close()
+	if r3.StatusCode != 429 || string(b) != gitlabtest.NotesRateLimitBody || r3.Header.Get("RateLimit-Limit") != "" || r3.Header.Get("Retry-After") != "" {
+		t.Errorf("rate limit: %d %s %v", r3.StatusCode, b, r3.Header)
+	}
+}
+
+func TestPaginationHeaders(t *testing.T) {
+	f := gitlabtest.New(t)
+	u := f.AddUser("bot")
+	p := f.AddProject(42, "data/analytics")
+	f.SetMember(p, u, gitlabtest.Maintainer)
+	tok := f.AddToken(u, "t", []string{"api"}, "")
+	f.AddMergeRequests(p, u, 250)
+
+	resp, _ := get(t, f, "/projects/42/merge_requests?per_page=500&page=2", tok.Value)
+	h := resp.Header
+	if h.Get("X-Per-Page") != "100" || h.Get("X-Page") != "2" || h.Get("X-Next-Page") != "3" || h.Get("X-Prev-Page") != "1" ||
+		h.Get("X-Total") != "250" || h.Get("X-Total-Pages") != "3" || !strings.Contains(h.Get("Link"), `rel="last"`) {
+		t.Errorf("headers %v", h)
+	}
+	resp, _ = get(t, f, "/projects/42/merge_requests?per_page=100&page=3", tok.Value)
+	if resp.Header.Get("X-Next-Page") != "" {
+		t.Errorf("last page has a next page: %q", resp.Header.Get("X-Next-Page"))
+	}
+	f.TotalsLimit = 100
+	resp, _ = get(t, f, "/projects/42/merge_requests?per_page=100", tok.Value)
+	if _, ok := resp.Header["X-Total"]; ok || resp.Header.Get("X-Total-Pages") != "" || strings.Contains(resp.Header.Get("Link"), `rel="last"`) {
+		t.Errorf("totals past the limit: %v", resp.Header)
+	}
+}
+
+func TestJobTokenEndpoint(t *testing.T) {
+	f := gitlabtest.New(t)
+	p := f.AddProject(42, "data/analytics")
+	j := f.AddJob(p, "feature-1", strings.Repeat("a", 40))
+	c, err := gl.NewJobClient(j.Token, gl.WithBaseURL(f.URL), gl.WithoutRetries())
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, _, err := c.Jobs.GetJobTokensJob(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.ID != j.ID || job.Pipeline.ProjectID != 42 || job.Ref != "feature-1" {
+		t.Fatalf("job = %+v", job)
+	}
+	bad, _ := gl.NewJobClient("glcbt-wrong", gl.WithBaseURL(f.URL), gl.WithoutRetries())
+	if _, resp, err := bad.Jobs.GetJobTokensJob(nil); err == nil || resp.StatusCode != 401 {
+		t.Fatalf("wrong job token: %v", err)
+	}
+}
