@@ -248,7 +248,11 @@ func printLineage(w io.Writer, r *lineage.Result, f globalFlags, showWhitespace 
 		return err
 	}
 	if whitespace > 0 && !showWhitespace {
-		fmt.Fprintf(w, "\n%s\n", term.Gray(w, fmt.Sprintf("%d nodes changed only in whitespace or line endings are not listed (--show-whitespace lists them).", whitespace)))
+		msg := fmt.Sprintf("%d nodes changed only in whitespace or line endings are not listed (--show-whitespace lists them).", whitespace)
+		if whitespace == 1 {
+			msg = "1 node changed only in whitespace or line endings is not listed (--show-whitespace lists it)."
+		}
+		fmt.Fprintf(w, "\n%s\n", term.Gray(w, msg))
 	}
 	return nil
 }

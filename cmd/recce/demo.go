@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/demo"
+	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/term"
 )
 
@@ -54,7 +56,21 @@ folder, replacing the demo's own files there (models/, target/, ...).`,
 			if format == "json" {
 				return writeJSON(a.stdout, res)
 			}
-			return printDemo(a.stdout, dir, res)
+			if err := printDemo(a.stdout, dir, res); err != nil {
+				return err
+			}
+			if opt.Models > 1000 {
+				return nil // a wall of a thousand rows helps nobody
+			}
+			// End with the product's main job on the demo: its lineage diff.
+			base, current, err := dbt.LoadPair(cmd.Context(), res.Base.Dir, res.Current.Dir)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "\n%s\n\n", term.Bold(a.stdout, "Lineage diff of the demo (recce lineage-diff)"))
+			flags := a.flags
+			flags.targetBasePath, flags.targetPath = res.Base.Dir, res.Current.Dir
+			return printLineage(a.stdout, lineage.Diff(base, current), flags, false)
 		},
 	}
 	addFormatFlag(cmd, &format, "text", "json")
