@@ -106,3 +106,14 @@ func newTextLogger(w io.Writer) *slog.Logger {
 func readCloser(b []byte) io.ReadCloser { return io.NopCloser(bytes.NewReader(b)) }
 
 func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// posts counts the POST requests the fake received.
+func (e *env) posts() int {
+	n := 0
+	for _, r := range e.fake.Writes() {
+		if r.Method == "POST" {
+			n++
+		}
+	}
+	return n
+}

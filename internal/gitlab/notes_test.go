@@ -124,13 +124,7 @@ func TestPostSummaryNeverDuplicates(t *testing.T) {
 			if n := len(e.summaries(t)); n != 1 {
 				t.Fatalf("%d summary notes, want exactly 1", n)
 			}
-			posts := 0
-			for _, r := range e.fake.Writes() {
-				if r.Method == http.MethodPost {
-					posts++
-				}
-			}
-			if posts != tc.posts {
+			if posts := e.posts(); posts != tc.posts {
 				t.Errorf("%d POSTs, want %d", posts, tc.posts)
 			}
 		})
@@ -144,13 +138,7 @@ func TestPostSummaryGivesUpCleanlyWhenGitLabKeepsFailing(t *testing.T) {
 	if KindOf(err) != KindServer || !strings.Contains(err.Error(), "try again later") {
 		t.Fatalf("err = %v", err)
 	}
-	posts := 0
-	for _, r := range e.fake.Writes() {
-		if r.Method == http.MethodPost {
-			posts++
-		}
-	}
-	if posts != 3 {
+	if posts := e.posts(); posts != 3 {
 		t.Errorf("%d POSTs, want the 3 bounded attempts", posts)
 	}
 	if len(e.summaries(t)) != 0 {

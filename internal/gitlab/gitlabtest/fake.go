@@ -377,11 +377,7 @@ func (s *Server) addNote(mr *MergeRequest, authorID int64, body string, system b
 func (s *Server) Notes(projectID, iid int64) []Note {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Note
-	for _, n := range s.notes[[2]int64{projectID, iid}] {
-		out = append(out, *n)
-	}
-	return out
+	return copies(s.notes[[2]int64{projectID, iid}])
 }
 
 // UserNotes returns the non-system notes of a merge request, oldest first.
@@ -410,9 +406,15 @@ type CommitStatus struct {
 func (s *Server) Statuses() []CommitStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []CommitStatus
-	for _, c := range s.statuses {
-		out = append(out, *c)
+	return copies(s.statuses)
+}
+
+// copies returns values of the pointed-to items, so that tests read a
+// snapshot and never race with the server.
+func copies[T any](items []*T) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		out = append(out, *it)
 	}
 	return out
 }
@@ -433,11 +435,7 @@ type Hook struct {
 func (s *Server) Hooks() []Hook {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []Hook
-	for _, h := range s.hooks {
-		out = append(out, *h)
-	}
-	return out
+	return copies(s.hooks)
 }
 
 // Job is a running CI job, found by its CI_JOB_TOKEN.
