@@ -142,3 +142,28 @@ func TestJobTokenEndpoint(t *testing.T) {
 		t.Fatalf("wrong job token: %v", err)
 	}
 }
+
+func TestNotesRules(t *testing.T) {
+	f := gitlabtest.New(t)
+	bot, ana := f.AddUser("bot"), f.AddUser("ana")
+	p := f.AddProject(42, "data/analytics")
+	f.SetMember(p, bot, gitlabtest.Maintainer)
+	f.SetMember(p, ana, gitlabtest.Developer)
+	mr := f.AddMergeRequests(p, ana, 1)[0]
+	c, _ := gl.NewClient(f.AddToken(bot, "t", []string{"api"}, "").Value, gl.WithBaseURL(f.URL), gl.WithoutRetries())
+
+	_, _, err := c.Notes.CreateMergeRequestNote(42, mr.IID, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(strings.Repeat("a", gitlabtest.MaxNoteLength+1))})
+	if !gl.HasStatusCode(err, 400) || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("too long: %v", err)
+	}
+	theirs := f.AddNote(mr, ana, "first", false)
+	f.AddNote(mr, bot, "second", false)
+	f.AddNote(mr, bot, "merged", true)
+	notes, _, err := c.Notes.ListMergeRequestNotes(42, mr.IID, nil)
+	if err != nil || len(notes) != 3 || notes[0].Body != "merged" || !notes[0].System || notes[2].Body != "first" {
+		t.Fatalf("default order is newest first with system notes: %+v %v", notes, err)
+	}
+	if _, _, err := c.Notes.UpdateMergeRequestNote(42, mr.IID, theirs.ID, &gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr("edited")}); !gl.HasStatusCode(err, 403) {
+		t.Fatalf("editing another user's note: %v", err)
+	}
+}
