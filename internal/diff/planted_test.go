@@ -25,7 +25,7 @@ const (
 	hostileKey    = `order`
 )
 
-var plantedModels = []string{"orders", "pairs", "dupes", hostileModel}
+var plantedModels = []string{"orders", "pairs", "dupes", "lonely", "nullkey", hostileModel}
 
 // plantSQL creates schemas base and current.
 func plantSQL(q func(string) string) []string {
@@ -66,6 +66,13 @@ func plantSQL(q func(string) string) []string {
 			select i as id from generate_series(1, 10) as t(i)
 			union all select 7 union all select 7 union all select 5 union all select null`,
 		`create table current.dupes as select i as id from generate_series(1, 10) as t(i)`,
+		// lonely: duplicated keys present on one side only (50 in base,
+		// 60 in current), which no joined row multiplies.
+		`create table base.lonely as select i as id from generate_series(1, 10) as t(i) union all select 50 union all select 50`,
+		`create table current.lonely as select i as id from generate_series(1, 10) as t(i) union all select 60 union all select 60`,
+		// nullkey: a composite key with a null part in current only.
+		`create table base.nullkey as select i as k1, 'a' as k2 from generate_series(1, 5) as t(i)`,
+		`create table current.nullkey as select i as k1, case when i = 3 then null else 'a' end as k2 from generate_series(1, 5) as t(i)`,
 		// The hostile model: two values changed.
 		`create table base.` + hm + ` as select i as ` + hk + `, 'v' || i as ` + hc + ` from generate_series(1, 20) as t(i)`,
 		`create table current.` + hm + ` as select ` + hk + `, case when ` + hk + ` in (3, 4) then 'changed' else ` + hc + ` end as ` + hc + ` from base.` + hm,
@@ -142,6 +149,23 @@ func checkPlanted(t *testing.T, w warehouse.Warehouse, database string) {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("error %q lacks %q", err, s)
 			}
+		}
+	})
+
+	t.Run("duplicates without a match and null key parts refused", func(t *testing.T) {
+		_, err := diff.Value(ctx, e, diff.ValueParams{Model: "lonely", PrimaryKey: diff.Keys{"id"}})
+		var ke *diff.KeyError
+		if !errors.As(err, &ke) || ke.Side != "base lonely" || ke.Examples[0][0] != int64(50) || ke.ExampleNum[0] != 2 {
+			t.Errorf("lonely: %v", err)
+		}
+		_, err = diff.Value(ctx, e, diff.ValueParams{Model: "nullkey", PrimaryKey: diff.Keys{"k1", "k2"}})
+		if !errors.As(err, &ke) || ke.Side != "current nullkey" || ke.Examples[0][0] != int64(3) || ke.Examples[0][1] != nil {
+			t.Errorf("nullkey: %v", err)
+		}
+		// The query diff validates its keys the same way.
+		_, err = diff.QueryDiff(ctx, e, diff.QueryDiffParams{SQLTemplate: "select * from {{ ref('lonely') }}", PrimaryKeys: []string{"id"}})
+		if !errors.As(err, &ke) || ke.Side != "base query" {
+			t.Errorf("query diff on lonely: %v", err)
 		}
 	})
 

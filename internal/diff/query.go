@@ -201,18 +201,14 @@ func keyedQueryDiff(ctx context.Context, e *Envs, baseSQL, curSQL string, keys [
 	if err != nil {
 		return nil, err
 	}
-	if err := plan.checkKeys(ctx); err != nil {
+	// The summary validates the key; the detail then runs on a valid one.
+	res := &QueryDiffResult{PrimaryKeys: plan.keyNames()}
+	s, cols, err := plan.summary(ctx)
+	if err != nil {
 		return nil, err
 	}
-	res := &QueryDiffResult{PrimaryKeys: plan.keyNames()}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		s, cols, err := plan.summary(gctx)
-		res.Summary, res.Columns = &s, cols
-		return err
-	})
-	g.Go(func() (err error) { res.Detail, err = plan.detail(gctx, limit); return err })
-	if err := g.Wait(); err != nil {
+	res.Summary, res.Columns = &s, cols
+	if res.Detail, err = plan.detail(ctx, limit); err != nil {
 		return nil, err
 	}
 	res.Diff = res.Detail.DataFrame()

@@ -163,23 +163,56 @@ func (p *keyedPlan) equal(pc pairCol) string {
 	return p.d.NullSafeEqual(b, c)
 }
 
+// presence is the name of a constant column added to each side, so that
+// a side's presence in a joined row is known even when its key is null.
+const presence = "recce__in"
+
 // join is the FROM clause joining the sides on the key. Keys are checked
-// not null first, so plain equality is right (and lets the engine hash).
+// unique and not null (see summary and checkKeys), so plain equality is
+// right (and lets the engine hash).
 func (p *keyedPlan) join() string {
 	var on []string
 	for _, k := range p.keys {
 		b, c := p.sides(k)
 		on = append(on, b+" = "+c)
 	}
-	return p.base.from + " b full outer join " + p.current.from + " c on " + strings.Join(on, " and ")
+	side := func(from string) string {
+		return "(select 1 as " + p.d.QuoteIdent(presence) + ", q.* from " + from + " q)"
+	}
+	return side(p.base.from) + " b full outer join " + side(p.current.from) + " c on " + strings.Join(on, " and ")
 }
 
-// presence conditions: keys are not null, so a null key means no row.
-func (p *keyedPlan) inBase() string {
-	return "b." + p.d.QuoteIdent(p.keys[0].base.Name) + " is not null"
+func (p *keyedPlan) inBase() string    { return "b." + p.d.QuoteIdent(presence) + " is not null" }
+func (p *keyedPlan) inCurrent() string { return "c." + p.d.QuoteIdent(presence) + " is not null" }
+
+// keyExpr is one expression standing for a side's key: the column itself,
+// or a hash of the columns of a composite key.
+func (p *keyedPlan) keyExpr(alias string, base bool) string {
+	cols := make([]string, len(p.keys))
+	for i, k := range p.keys {
+		c := k.current
+		if base {
+			c = k.base
+		}
+		cols[i] = alias + "." + p.d.QuoteIdent(c.Name)
+	}
+	if len(cols) == 1 {
+		return cols[0]
+	}
+	return p.d.Hash(cols...)
 }
-func (p *keyedPlan) inCurrent() string {
-	return "c." + p.d.QuoteIdent(p.keys[0].current.Name) + " is not null"
+
+// anyKeyNull is true when a side's row has a null in a key column.
+func (p *keyedPlan) anyKeyNull(alias string, base bool) string {
+	var parts []string
+	for _, k := range p.keys {
+		c := k.current
+		if base {
+			c = k.base
+		}
+		parts = append(parts, alias+"."+p.d.QuoteIdent(c.Name)+" is null")
+	}
+	return "(" + strings.Join(parts, " or ") + ")"
 }
 
 // allEqual is true when every compared column matches.
@@ -279,7 +312,20 @@ func (p *keyedPlan) checkKeys(ctx context.Context) error {
 }
 
 // summary runs the one query that counts added, removed and modified rows
-// and each column's mismatches.
+// and each column's mismatches, and validates the key in the same pass,
+// which costs next to nothing more than the join (a separate key check
+// costs a hash aggregation per side, as much as the join itself):
+//
+//   - a null key on a side shows as a present row with a null key;
+//   - a key duplicated on one side and present on the other multiplies
+//     joined rows: the rows joined from the other side then outnumber
+//     that side's table (counted at the same time, free in DuckDB);
+//   - a key duplicated on one side only is an added or removed row
+//     counted twice: the distinct count of added (removed) keys, over
+//     those rows only, is smaller.
+//
+// When the key is not valid the counts are wrong, and checkKeys runs to
+// name offending keys.
 func (p *keyedPlan) summary(ctx context.Context) (ValueSummary, []ColumnMatch, error) {
 	both := p.inBase() + " and " + p.inCurrent()
 	sel := []string{
@@ -287,22 +333,62 @@ func (p *keyedPlan) summary(ctx context.Context) (ValueSummary, []ColumnMatch, e
 		"count(case when not (" + p.inBase() + ") then 1 end)",
 		"count(case when not (" + p.inCurrent() + ") then 1 end)",
 		"count(case when " + both + " and not " + p.allEqual() + " then 1 end)",
+		// key validation, see above
+		"count(case when " + p.inBase() + " then 1 end)",
+		"count(case when " + p.inCurrent() + " then 1 end)",
+		"count(case when " + p.inBase() + " and " + p.anyKeyNull("b", true) + " then 1 end)",
+		"count(case when " + p.inCurrent() + " and " + p.anyKeyNull("c", false) + " then 1 end)",
+		"count(distinct case when not (" + p.inBase() + ") then " + p.keyExpr("c", false) + " end)",
+		"count(distinct case when not (" + p.inCurrent() + ") then " + p.keyExpr("b", true) + " end)",
 	}
+	const first = 10 // first per-column item
 	for _, pc := range p.compare {
 		sel = append(sel, "count(case when "+both+" and not "+p.equal(pc)+" then 1 end)")
 	}
 	sql := "select " + strings.Join(sel, ",\n  ") + "\nfrom " + p.join()
-	_, row, err := warehouse.QueryRow(ctx, p.w, sql)
-	if err != nil {
-		return ValueSummary{}, nil, fmt.Errorf("value diff of %s and %s: %w", p.base.label, p.current.label, err)
+	var row []any
+	var rowsB, rowsC int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		_, row, err = warehouse.QueryRow(gctx, p.w, sql)
+		if err != nil {
+			return fmt.Errorf("value diff of %s and %s: %w", p.base.label, p.current.label, err)
+		}
+		return nil
+	})
+	for _, side := range []struct {
+		src source
+		dst *int64
+	}{{p.base, &rowsB}, {p.current, &rowsC}} {
+		g.Go(func() error {
+			_, r, err := warehouse.QueryRow(gctx, p.w, "select count(*) from "+side.src.from+" q")
+			if err != nil {
+				return fmt.Errorf("count rows of %s: %w", side.src.label, err)
+			}
+			*side.dst = warehouse.Int64(r[0])
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return ValueSummary{}, nil, err
 	}
 	s := ValueSummary{Total: warehouse.Int64(row[0]), Added: warehouse.Int64(row[1]),
 		Removed: warehouse.Int64(row[2]), Modified: warehouse.Int64(row[3])}
+	valid := warehouse.Int64(row[4]) == rowsB && warehouse.Int64(row[5]) == rowsC &&
+		warehouse.Int64(row[6]) == 0 && warehouse.Int64(row[7]) == 0 &&
+		warehouse.Int64(row[8]) == s.Added && warehouse.Int64(row[9]) == s.Removed
+	if !valid {
+		if err := p.checkKeys(ctx); err != nil {
+			return ValueSummary{}, nil, err
+		}
+		return ValueSummary{}, nil, fmt.Errorf("primary key (%s) of %s and %s: the join's counts show duplicated or null keys, but the key check found none; was the data changing during the diff?",
+			strings.Join(p.keyNames(), ", "), p.base.label, p.current.label)
+	}
 	common := s.Total - s.Added - s.Removed
 	s.Unchanged = common - s.Modified
 	cols := make([]ColumnMatch, len(p.compare))
 	for i, pc := range p.compare {
-		mm := warehouse.Int64(row[4+i])
+		mm := warehouse.Int64(row[first+i])
 		cols[i] = ColumnMatch{Name: pc.name, Matched: common - mm, Mismatched: mm}
 		if common > 0 {
 			cols[i].MatchedP = new(float64(common-mm) / float64(common))
@@ -311,8 +397,9 @@ func (p *keyedPlan) summary(ctx context.Context) (ValueSummary, []ColumnMatch, e
 	return s, cols, nil
 }
 
-// Value runs a value diff: the key check on both sides, then one query
-// over the full outer join of base and current for all columns.
+// Value runs a value diff: one query over the full outer join of base and
+// current for all columns, which also checks that the key is unique and
+// not null on both sides (an error names offending keys).
 func Value(ctx context.Context, e *Envs, p ValueParams) (*ValueResult, error) {
 	m, err := e.resolveModel(p.Model, true)
 	if err != nil {
@@ -327,10 +414,7 @@ func Value(ctx context.Context, e *Envs, p ValueParams) (*ValueResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.describe("Value diff: checking the primary key")
-	if err := plan.checkKeys(ctx); err != nil {
-		return nil, err
-	}
+	// The key is validated by the summary query itself.
 	e.describe("Value diff: comparing")
 	s, cols, err := plan.summary(ctx)
 	if err != nil {
