@@ -24,10 +24,10 @@ import (
 	"gitlab.com/recce-go/recce/internal/term"
 )
 
-// Purposes bound to sealed secrets (see secret.Box.Seal).
+// Purposes bound to sealed secrets (see secret.Box.Seal), shared with the server.
 const (
-	purposeToken         = "gitlab.token"
-	purposeWebhookSecret = "gitlab.webhook_secret"
+	purposeToken         = gitlab.SecretPurposeToken
+	purposeWebhookSecret = gitlab.SecretPurposeWebhookSecret
 )
 
 // gitlabCLI holds the flags shared by the gitlab subcommands.

@@ -31,6 +31,14 @@ import (
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 )
 
+// Purposes bound to the secrets of the stored connection when they are
+// sealed with internal/secret (Box.Seal(value, purpose)): the CLI and the
+// server must use the same ones.
+const (
+	SecretPurposeToken         = "gitlab.token"
+	SecretPurposeWebhookSecret = "gitlab.webhook_secret"
+)
+
 // DefaultURL is used when neither --gitlab-url nor the CI variables say
 // otherwise.
 const DefaultURL = "https://gitlab.com"
