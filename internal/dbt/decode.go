@@ -160,9 +160,9 @@ var definitionIgnored = map[string]bool{
 	"refs": true, "sources": true, "metrics": true,
 }
 
-// definitionHash hashes a node's defining fields. Keys that are null, false,
-// empty lists or empty objects are dropped at every level, so that fields a
-// newer dbt version adds with empty defaults do not read as changes.
+// definitionHash hashes a node's defining fields, in canonical form, with
+// false values and meta and docs blocks also dropped at every level: fields
+// a newer dbt version adds with empty defaults must not read as changes.
 func definitionHash(raw jsontext.Value) string {
 	var v map[string]any
 	if err := json.Unmarshal(raw, &v, decodeOptions); err != nil {
@@ -173,7 +173,7 @@ func definitionHash(raw jsontext.Value) string {
 			delete(v, k)
 		}
 	}
-	b, err := json.Marshal(pruneEmpty(v), json.Deterministic(true))
+	b, err := json.Marshal(prune(v, true), json.Deterministic(true))
 	if err != nil {
 		return ""
 	}
@@ -181,14 +181,33 @@ func definitionHash(raw jsontext.Value) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// pruneEmpty removes empty values from maps recursively and reports the
-// result, nil when v itself is empty.
-func pruneEmpty(v any) any {
+// Canonical renders a JSON value with sorted keys and without empty members
+// (null, "", [], {}), so that two artifacts that say the same thing compare
+// equal whatever dbt version wrote them. It is "" for an empty value.
+func Canonical(v jsontext.Value) string {
+	var x any
+	if err := json.Unmarshal(v, &x, decodeOptions); err != nil {
+		return string(v)
+	}
+	x = prune(x, false)
+	if x == nil {
+		return ""
+	}
+	b, err := json.Marshal(x, json.Deterministic(true))
+	if err != nil {
+		return string(v)
+	}
+	return string(b)
+}
+
+// prune removes empty members recursively and returns nil when v itself is
+// empty. strict also drops false values and meta and docs blocks.
+func prune(v any, strict bool) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
 	case bool:
-		if !x {
+		if strict && !x {
 			return nil
 		}
 	case string:
@@ -200,15 +219,15 @@ func pruneEmpty(v any) any {
 			return nil
 		}
 		for i := range x {
-			x[i] = pruneEmpty(x[i])
+			x[i] = prune(x[i], strict)
 		}
 	case map[string]any:
 		for k, e := range x {
-			if k == "meta" || k == "docs" {
+			if strict && (k == "meta" || k == "docs") {
 				delete(x, k)
 				continue
 			}
-			if p := pruneEmpty(e); p == nil {
+			if p := prune(e, strict); p == nil {
 				delete(x, k)
 			} else {
 				x[k] = p

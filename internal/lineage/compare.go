@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
@@ -149,58 +148,10 @@ func normalConfig(key string, v jsontext.Value) string {
 	if v == nil {
 		return ""
 	}
-	if d, ok := configDefaults[key]; ok && canonical(v) == d {
+	if d, ok := configDefaults[key]; ok && dbt.Canonical(v) == d {
 		return ""
 	}
-	return canonical(v)
-}
-
-// canonical renders v with sorted keys and without empty members ("" for an
-// empty value).
-func canonical(v jsontext.Value) string {
-	var x any
-	if err := json.Unmarshal(v, &x); err != nil {
-		return string(v)
-	}
-	x = prune(x)
-	if x == nil {
-		return ""
-	}
-	b, err := json.Marshal(x, json.Deterministic(true))
-	if err != nil {
-		return string(v)
-	}
-	return string(b)
-}
-
-func prune(v any) any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case string:
-		if x == "" {
-			return nil
-		}
-	case []any:
-		if len(x) == 0 {
-			return nil
-		}
-		for i := range x {
-			x[i] = prune(x[i])
-		}
-	case map[string]any:
-		for k, e := range x {
-			if p := prune(e); p == nil {
-				delete(x, k)
-			} else {
-				x[k] = p
-			}
-		}
-		if len(x) == 0 {
-			return nil
-		}
-	}
-	return v
+	return dbt.Canonical(v)
 }
 
 // relationChanged compares where the node is built, seen relative to each
@@ -281,7 +232,7 @@ func contractColumns(n *dbt.Node) string {
 	for _, c := range n.Columns() {
 		s := strings.ToLower(c.Name) + " " + strings.ToLower(c.DataType)
 		for _, con := range c.Constraints {
-			s += " " + canonical(con)
+			s += " " + dbt.Canonical(con)
 		}
 		parts = append(parts, s)
 	}
