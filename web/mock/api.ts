@@ -1,0 +1,174 @@
+// A mock of the recce server API (docs/api.md) for `npm run dev` without the
+// Go server. Dev only: vite.config.ts loads it for `vite serve`, never for a
+// build. Settings (environment variables):
+//   MOCK_LINEAGE=jaffle|tuva|synthetic:5000   the lineage (default jaffle)
+//   MOCK_MODE=review                          no warehouse: runs disabled
+//   MOCK_AUTH=1                               the server asks for a token ("secret")
+// GitLab: a token containing "expired" is refused (422), one starting with
+// "glpat-read" connects read-only, any other connects with the api scope.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Plugin } from 'vite';
+import jaffle from '../src/__fixtures__/jaffle-lineage.json' with { type: 'json' };
+import tuva from '../src/__fixtures__/tuva-lineage.json' with { type: 'json' };
+import { resultsByType } from '../src/__fixtures__/results.ts';
+import { syntheticLineage } from '../src/__fixtures__/synthetic.ts';
+import type { Check, GitLabCheck, GitLabConnection, Lineage, MergeRequest, Run } from '../src/api/types';
+
+function pickLineage(): Lineage {
+  const spec = process.env.MOCK_LINEAGE ?? 'jaffle';
+  if (spec === 'tuva') return tuva as Lineage;
+  if (spec.startsWith('synthetic')) return syntheticLineage(Number(spec.split(':')[1] ?? 5000));
+  return jaffle as Lineage;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- request bodies are untyped JSON here
+type Handler = (req: IncomingMessage, body: any, m: RegExpMatchArray) => [number, unknown?];
+
+function createApi() {
+  const lineage = pickLineage();
+  const review = process.env.MOCK_MODE === 'review';
+  let signedIn = process.env.MOCK_AUTH !== '1';
+  const checks: Check[] = [];
+  const runs = new Map<string, Run>();
+  let gitlab: GitLabConnection = { connected: false };
+  const now = () => new Date().toISOString();
+  const mrs: MergeRequest[] = [
+    { iid: 12, title: 'Add customer segments', state: 'opened', source_branch: 'feature/segments', target_branch: 'main', author: { username: 'ada', name: 'Ada' }, web_url: 'https://gitlab.com/data/analytics/-/merge_requests/12', updated_at: now(), summary: null, session: { status: 'up_to_date', updated_at: now() } },
+    { iid: 11, title: 'Draft: rework payments', state: 'opened', draft: true, source_branch: 'payments', target_branch: 'main', author: { username: 'bob' }, web_url: 'https://gitlab.com/data/analytics/-/merge_requests/11', updated_at: now(), summary: null, session: { status: 'waiting' } },
+  ];
+
+  const startRun = (type: Run['type'], params: Record<string, unknown>, checkId: string | null = null): Run => {
+    const run: Run = { run_id: randomUUID(), check_id: checkId, type, params, status: 'Running', result: null, error: null, progress: { message: 'Querying base and current', percentage: 0.3 }, run_at: now() };
+    runs.set(run.run_id, run);
+    setTimeout(() => {
+      if (run.status !== 'Running') return;
+      const sql = String(params.sql_template ?? '');
+      if (sql.includes('error')) Object.assign(run, { status: 'Failed', error: 'Binder Error: column "error" not found. Check the column names of the model.', progress: null });
+      else Object.assign(run, { status: 'Finished', result: resultsByType[type] ?? null, progress: null });
+    }, 1500);
+    return run;
+  };
+  const withRun = (c: Check) => ({ ...c, last_run: c.last_run ? runs.get(c.last_run.run_id) ?? null : null });
+  const findCheck = (id: string) => checks.find((c) => c.check_id === id);
+
+  const connectChecks = (token: string): { mode: 'full' | 'read_only' | 'none'; checks: GitLabCheck[]; scopes: string[] } => {
+    if (token.includes('expired')) {
+      return { mode: 'none', scopes: ['api'], checks: [{ name: 'token_active', ok: false, severity: 'error', message: 'The token expired on 2026-01-31.', hint: 'Create a new token with the api scope and paste it here.' }] };
+    }
+    const readOnly = token.startsWith('glpat-read');
+    return {
+      mode: readOnly ? 'read_only' : 'full',
+      scopes: [readOnly ? 'read_api' : 'api'],
+      checks: [
+        readOnly
+          ? { name: 'token_scope', ok: false, severity: 'warning', message: 'The token has read_api but not api: summaries and notes will not be posted.', hint: 'Create a token with the api scope to receive summaries and notes on merge requests.' }
+          : { name: 'token_scope', ok: true, severity: 'info', message: 'The token has the api scope.' },
+        { name: 'project_role', ok: true, severity: 'info', message: 'You are Maintainer of data/analytics.' },
+      ],
+    };
+  };
+
+  const node = (id: string) => {
+    const n = lineage.nodes.find((x) => x.unique_id === id);
+    if (!n) return undefined;
+    const cols = [{ name: 'customer_id', type: 'INTEGER' }, { name: 'first_name', type: 'VARCHAR' }, ...(n.columns?.added ?? []).map((c) => ({ name: c, type: 'VARCHAR' }))];
+    const code = `select\n    customer_id,\n    first_name\nfrom {{ ref('stg_customers') }}\n`;
+    const side = (present: boolean, current: boolean) =>
+      present ? { relation: `"db"."${current ? 'dev' : 'prod'}"."${n.name}"`, materialized: n.materialized, code: current && n.change === 'modified' ? code.replace('first_name\n', 'first_name,\n    last_name\n') : code, columns: current ? cols : cols.slice(0, 2) } : null;
+    return { ...n, base: side(n.change !== 'added', false), current: side(n.change !== 'removed', true), primary_key: n.resource_type === 'model' ? ['customer_id'] : null };
+  };
+
+  const routes: [string, RegExp, Handler][] = [
+    ['POST', /^\/api\/login$/, (_r, b) => (b?.token === 'secret' ? ((signedIn = true), [204]) : [401, { error: 'Wrong token: use the RECCE_SERVER_TOKEN the server was started with.' }])],
+    ['GET', /^\/api\/info$/, () => [200, { mode: review ? 'review' : 'demo', warehouse: review ? null : { type: 'duckdb', available: true }, pull_request: { id: 12, title: 'Add customer segments', url: 'https://gitlab.com/data/analytics/-/merge_requests/12' }, lineage, gitlab: gitlab.connected ? { connected: true, mode: gitlab.mode } : { connected: false, mode: 'none' } }]],
+    ['GET', /^\/api\/nodes\/(.+)$/, (_r, _b, m) => { const n = node(decodeURIComponent(m[1])); return n ? [200, n] : [404, { error: `No node ${m[1]} in either manifest.` }]; }],
+    ['GET', /^\/api\/select/, (req) => {
+      const q = new URL(req.url!, 'http://x').searchParams;
+      const select = q.get('select') ?? '';
+      if (select.includes('bad')) return [400, { error: `Cannot parse the selector "${select}": unknown method "bad".` }];
+      const words = select.split(/\s+/).filter(Boolean);
+      const ids = lineage.nodes.filter((n) => words.length === 0 || words.some((w) => (w === 'state:modified' ? n.change !== 'unchanged' : n.name.includes(w.replace(/\+/g, ''))))).map((n) => n.unique_id);
+      const ex = (q.get('exclude') ?? '').split(/\s+/).filter(Boolean);
+      return [200, { nodes: ids.filter((id) => !ex.some((w) => id.endsWith(`.${w}`))) }];
+    }],
+    ['GET', /^\/api\/checks$/, () => [200, checks.map(withRun)]],
+    ['POST', /^\/api\/checks$/, (_r, b) => {
+      const run = b.run_id ? runs.get(b.run_id) ?? null : null;
+      const c: Check = { check_id: randomUUID(), name: b.name ?? b.type, description: b.description ?? '', type: b.type, params: b.params ?? {}, is_checked: false, is_preset: false, created_at: now(), updated_at: now(), last_run: run, comments: [] };
+      if (run) run.check_id = c.check_id;
+      checks.push(c);
+      return [201, withRun(c)];
+    }],
+    ['POST', /^\/api\/checks\/reorder$/, (_r, b) => {
+      const order: string[] = b.check_ids;
+      checks.sort((x, y) => order.indexOf(x.check_id) - order.indexOf(y.check_id));
+      return [200, checks.map(withRun)];
+    }],
+    ['GET', /^\/api\/checks\/([^/]+)$/, (_r, _b, m) => { const c = findCheck(m[1]); return c ? [200, withRun(c)] : [404, { error: 'No such check.' }]; }],
+    ['PATCH', /^\/api\/checks\/([^/]+)$/, (_r, b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; Object.assign(c, b, { updated_at: now() }); return [200, withRun(c)]; }],
+    ['DELETE', /^\/api\/checks\/([^/]+)$/, (_r, _b, m) => { const i = checks.findIndex((c) => c.check_id === m[1]); if (i < 0) return [404, { error: 'No such check.' }]; checks.splice(i, 1); return [204]; }],
+    ['POST', /^\/api\/checks\/([^/]+)\/run$/, (_r, _b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; c.last_run = startRun(c.type, c.params, c.check_id); return [202, c.last_run]; }],
+    ['POST', /^\/api\/checks\/([^/]+)\/approve$/, (_r, b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; c.is_checked = Boolean(b.approved); return [200, withRun(c)]; }],
+    ['POST', /^\/api\/checks\/([^/]+)\/comments$/, (_r, b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; const cm = { id: randomUUID(), body: String(b.body), author: 'you', created_at: now() }; (c.comments ??= []).push(cm); return [201, cm]; }],
+    ['POST', /^\/api\/runs$/, (_r, b) => (review ? [409, { error: 'Review mode: there is no warehouse to run on.' }] : [202, startRun(b.type, b.params ?? {})])],
+    ['GET', /^\/api\/runs\/([^/]+)$/, (_r, _b, m) => { const r = runs.get(m[1]); return r ? [200, r] : [404, { error: 'No such run.' }]; }],
+    ['POST', /^\/api\/runs\/([^/]+)\/cancel$/, (_r, _b, m) => { const r = runs.get(m[1]); if (!r) return [404, { error: 'No such run.' }]; if (r.status === 'Running') Object.assign(r, { status: 'Cancelled', progress: null }); return [200, r]; }],
+    ['POST', /^\/api\/query$/, (_r, b) => [202, startRun(b.env === 'diff' ? 'query_diff' : b.env === 'base' ? 'query_base' : 'query', { sql_template: b.sql_template, primary_keys: b.primary_keys })]],
+    ['POST', /^\/api\/state$/, (_r, b) => [200, { checks: (b?.checks ?? []).length, runs: (b?.runs ?? []).length }]],
+    ['GET', /^\/api\/integrations\/gitlab$/, () => [200, gitlab]],
+    ['PUT', /^\/api\/integrations\/gitlab$/, (_r, b) => {
+      if (!b?.token) return [400, { error: 'Paste a personal access token.' }];
+      const { mode, checks: cs, scopes } = connectChecks(String(b.token));
+      const token = { name: 'Recce Integration', scopes, expires_at: '2027-01-31', days_left: 68 };
+      const project = { id: 42, path: b.project || 'data/analytics', access_level: 40, role: 'maintainer', web_url: `${b.gitlab_url}/${b.project}` };
+      if (mode === 'none') return [422, { error: 'The token cannot be used: see the failed checks.', detail: { mode, checks: cs, token } }];
+      gitlab = { connected: true, mode, gitlab_url: b.gitlab_url, project, user: { id: 7, username: 'recce-bot', name: 'Recce Bot' }, token, checks: cs, webhook: { url: 'http://127.0.0.1:5173/api/integrations/gitlab/webhook', configured: false } };
+      return [200, gitlab];
+    }],
+    ['DELETE', /^\/api\/integrations\/gitlab$/, () => ((gitlab = { connected: false }), [204])],
+    ['GET', /^\/api\/integrations\/gitlab\/merge-requests/, () => (gitlab.connected ? [200, mrs] : [409, { error: 'GitLab is not connected: connect it in Settings.' }])],
+    ['POST', /^\/api\/integrations\/gitlab\/merge-requests\/sync$/, () => [200, { synced: mrs.length }]],
+    ['POST', /^\/api\/integrations\/gitlab\/merge-requests\/(\d+)\/summary$/, (_r, _b, m) => {
+      if (gitlab.mode !== 'full') return [403, { error: 'The token has the read_api scope only: the summary cannot be posted. Replace it with an api token in Settings.' }];
+      const mr = mrs.find((x) => x.iid === Number(m[1]));
+      if (!mr) return [404, { error: 'No such merge request.' }];
+      const action = mr.summary ? 'unchanged' : 'created';
+      mr.summary = { note_id: 1001, url: `${mr.web_url}#note_1001`, posted_at: now(), status: 'success' };
+      return [200, { action, note_id: 1001, url: mr.summary.url }];
+    }],
+  ];
+
+  return async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const path = req.url!.split('?')[0];
+    if (!path.startsWith('/api/')) return next();
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined;
+    const send = (status: number, payload?: unknown) => {
+      res.statusCode = status;
+      if (payload === undefined) return res.end();
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(payload));
+    };
+    if (!signedIn && path !== '/api/login') return send(401, { error: 'Sign in with the server token.' });
+    for (const [method, re, handler] of routes) {
+      const m = path.match(re);
+      if (m && req.method === method) {
+        await new Promise((r) => setTimeout(r, 150)); // let loading states show
+        return send(...handler(req, body, m));
+      }
+    }
+    send(404, { error: `The mock API has no ${req.method} ${path}.` });
+  };
+}
+
+export function mockApi(): Plugin {
+  return {
+    name: 'recce-mock-api',
+    apply: 'serve',
+    configureServer(server) {
+      server.middlewares.use(createApi());
+    },
+  };
+}

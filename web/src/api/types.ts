@@ -1,0 +1,223 @@
+// Types of the recce server API (docs/api.md). Fields the server may leave
+// out are optional; renderers must tolerate their absence.
+
+export type Change = 'added' | 'removed' | 'modified' | 'unchanged';
+export type Reason = 'code' | 'whitespace' | 'config' | 'relation' | 'contract' | 'macros';
+
+export interface ColumnChange {
+  name: string;
+  base_type: string;
+  current_type: string;
+}
+
+export interface ColumnsDiff {
+  added: string[];
+  removed: string[];
+  changed: ColumnChange[];
+  /** The catalog ("base" or "current") that lacks the node: columns unknown there. */
+  missing?: string;
+}
+
+/** A node of `recce lineage-diff --format json`. */
+export interface LineageNode {
+  unique_id: string;
+  name: string;
+  resource_type: string;
+  package_name: string;
+  materialized?: string;
+  change: Change;
+  reasons: Reason[];
+  impacted: boolean;
+  columns?: ColumnsDiff | null;
+}
+
+export interface LineageEdge {
+  source: string;
+  target: string;
+  change: Change;
+}
+
+export interface LineageEnv {
+  dbt_version: string;
+  generated_at: string;
+  project_name: string;
+  adapter_type?: string;
+  schema?: string;
+  database?: string;
+  has_catalog: boolean;
+}
+
+export interface Lineage {
+  base: LineageEnv;
+  current: LineageEnv;
+  nodes: LineageNode[];
+  edges: LineageEdge[];
+}
+
+export type GitLabMode = 'full' | 'read_only' | 'none';
+
+export interface PullRequest {
+  id?: number | string;
+  title?: string;
+  url?: string;
+  branch?: string;
+  base_branch?: string;
+  repository?: string;
+}
+
+export interface Info {
+  mode: 'live' | 'review' | 'demo';
+  /** null in review mode: no query can run. */
+  warehouse: { type: string; available: boolean } | null;
+  pull_request?: PullRequest | null;
+  lineage: Lineage;
+  gitlab?: { connected: boolean; mode: GitLabMode } | null;
+}
+
+export interface NodeSide {
+  relation?: string;
+  materialized?: string;
+  code?: string;
+  columns?: { name: string; type: string }[];
+}
+
+export interface NodeDetail {
+  unique_id: string;
+  name: string;
+  resource_type: string;
+  change: Change;
+  reasons: Reason[];
+  base: NodeSide | null;
+  current: NodeSide | null;
+  columns?: ColumnsDiff | null;
+  primary_key?: string[] | null;
+}
+
+export type RunStatus = 'Running' | 'Finished' | 'Failed' | 'Cancelled';
+
+export type RunType =
+  | 'lineage_diff'
+  | 'schema_diff'
+  | 'row_count_diff'
+  | 'value_diff'
+  | 'value_diff_detail'
+  | 'profile_diff'
+  | 'query'
+  | 'query_base'
+  | 'query_diff'
+  | 'top_k_diff'
+  | 'histogram_diff'
+  | 'simple';
+
+export type Params = Record<string, unknown>;
+
+export interface Run {
+  run_id: string;
+  check_id?: string | null;
+  type: RunType;
+  name?: string;
+  params: Params;
+  status: RunStatus;
+  result: unknown;
+  error?: string | null;
+  progress?: { message?: string; percentage?: number | null } | null;
+  run_at: string;
+}
+
+export interface Comment {
+  id: string;
+  body: string;
+  author?: string;
+  created_at: string;
+}
+
+export interface Check {
+  check_id: string;
+  name: string;
+  description?: string;
+  type: RunType;
+  params: Params;
+  view_options?: Record<string, unknown> | null;
+  is_checked: boolean;
+  is_preset?: boolean;
+  created_at: string;
+  updated_at: string;
+  last_run?: Run | null;
+  comments?: Comment[];
+}
+
+export interface NewCheck {
+  type: RunType;
+  params: Params;
+  name?: string;
+  description?: string;
+  run_id?: string;
+}
+
+export type CheckPatch = Partial<Pick<Check, 'name' | 'description' | 'params' | 'view_options' | 'is_checked'>>;
+
+export type QueryEnv = 'current' | 'base' | 'diff';
+
+export interface GitLabCheck {
+  name: string;
+  ok: boolean;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  hint?: string;
+}
+
+export interface GitLabToken {
+  name?: string;
+  scopes?: string[];
+  expires_at?: string | null;
+  days_left?: number | null;
+}
+
+export interface GitLabConnection {
+  connected: boolean;
+  mode?: GitLabMode;
+  gitlab_url?: string;
+  project?: { id?: number; path?: string; access_level?: number; role?: string; web_url?: string } | null;
+  user?: { id?: number; username?: string; name?: string } | null;
+  token?: GitLabToken | null;
+  checks?: GitLabCheck[];
+  webhook?: { url?: string; configured?: boolean } | null;
+}
+
+/** `detail` of a 422 answer to PUT /api/integrations/gitlab. */
+export interface GitLabRejection {
+  mode?: GitLabMode;
+  checks?: GitLabCheck[];
+  token?: GitLabToken | null;
+  user?: GitLabConnection['user'];
+  project?: GitLabConnection['project'];
+}
+
+export interface ConnectRequest {
+  gitlab_url: string;
+  token: string;
+  project: string;
+}
+
+export type SessionStatus = 'waiting' | 'up_to_date' | 'outdated' | 'mismatch' | 'failed';
+
+export interface MergeRequest {
+  iid: number;
+  title: string;
+  state: string;
+  draft?: boolean;
+  source_branch: string;
+  target_branch: string;
+  sha?: string;
+  author?: { username?: string; name?: string } | null;
+  web_url: string;
+  updated_at: string;
+  summary?: { note_id?: number; url?: string; posted_at?: string; status?: 'success' | 'failed' } | null;
+  session?: { status: SessionStatus; updated_at?: string } | null;
+}
+
+export interface PostSummaryResult {
+  action: 'created' | 'updated' | 'unchanged';
+  note_id?: number;
+  url?: string;
+}

@@ -1,0 +1,61 @@
+import { adaptProfile, METRICS, type MetricKey, type ProfileColumn } from './adapters/profile';
+import { formatCell } from './adapters/dataframe';
+import { num } from './adapters/common';
+
+const proportions = new Set<MetricKey>(['not_null_proportion', 'distinct_proportion']);
+
+function show(metric: MetricKey, v: unknown): string {
+  if (v === undefined) return '–';
+  const n = num(v);
+  if (proportions.has(metric) && n !== null) return `${(n * 100).toFixed(1)} %`;
+  return formatCell(v);
+}
+
+function Cell({ col, metric }: { col: ProfileColumn; metric: MetricKey }) {
+  const b = col.base?.[metric];
+  const c = col.current?.[metric];
+  const same = JSON.stringify(b) === JSON.stringify(c);
+  if (same) return <td className="num">{show(metric, c)}</td>;
+  return (
+    <td className="num changed" title={`base ${show(metric, b)}, current ${show(metric, c)}`}>
+      <span className="before">{show(metric, b)}</span> → {show(metric, c)}
+    </td>
+  );
+}
+
+export function ProfileResult({ result }: { result: unknown }) {
+  const cols = adaptProfile(result);
+  if (cols.length === 0) return <p className="muted">No column was profiled.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="data" aria-label="Profile, base to current" data-testid="profile-result">
+        <thead>
+          <tr>
+            <th scope="col">Column</th>
+            <th scope="col">Type</th>
+            {METRICS.map((m) => (
+              <th scope="col" key={m.key}>
+                {m.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {cols.map((col) => (
+            <tr key={col.name}>
+              <th scope="row">
+                {col.name}
+                {!col.base && <span className="tag tag--added">added</span>}
+                {!col.current && <span className="tag tag--removed">removed</span>}
+              </th>
+              <td>{col.type}</td>
+              {METRICS.map((m) => (
+                <Cell key={m.key} col={col} metric={m.key} />
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

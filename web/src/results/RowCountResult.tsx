@@ -1,0 +1,32 @@
+import { adaptRowCount } from './adapters/rowCount';
+import { fmtInt, fmtSigned } from './format';
+
+export function RowCountResult({ result }: { result: unknown }) {
+  const rows = adaptRowCount(result);
+  if (rows.length === 0) return <p className="muted">No model was counted.</p>;
+  return (
+    <table className="data" aria-label="Row counts" data-testid="row-count-result">
+      <thead>
+        <tr>
+          <th scope="col">Model</th>
+          <th scope="col">Base</th>
+          <th scope="col">Current</th>
+          <th scope="col">Change</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.name} className={r.delta ? 'row--changed' : undefined}>
+            <th scope="row">{r.name}</th>
+            <td className="num">{r.base === null ? <span className="muted">{r.status ?? 'N/A'}</span> : fmtInt(r.base)}</td>
+            <td className="num">{r.current === null ? <span className="muted">{r.status ?? 'N/A'}</span> : fmtInt(r.current)}</td>
+            <td className={`num ${r.delta ? (r.delta > 0 ? 'up' : 'down') : ''}`}>
+              {r.delta === null ? '–' : r.delta === 0 ? '=' : fmtSigned(r.delta)}
+              {r.deltaPercent !== null && r.delta !== 0 && ` (${fmtSigned(r.deltaPercent, ' %')})`}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
