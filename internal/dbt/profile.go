@@ -185,7 +185,8 @@ func LoadTarget(opts ProfileOptions) (*Target, error) {
 
 	t := &Target{ProfilesPath: path, ProjectDir: projectDir, Profile: profileName, Name: targetName,
 		Extra: map[string]string{}, Secrets: map[string]Secret{}}
-	for key, v := range raw {
+	for _, key := range outputKeys(&outNode, raw) {
+		v := raw[key]
 		s, err := scalar(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where("outputs."+targetName+"."+key), err)
@@ -207,6 +208,29 @@ func LoadTarget(opts ProfileOptions) (*Target, error) {
 		t.Path = filepath.Join(projectDir, t.Path)
 	}
 	return t, nil
+}
+
+// outputKeys lists an output's keys in the file's order, so that the first
+// problem reported is the first one in the file, every time; keys that come
+// from a YAML merge (<<: *defaults) follow, sorted.
+func outputKeys(n *yaml.Node, raw map[string]any) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if _, ok := raw[k]; ok && !seen[k] {
+			keys = append(keys, k)
+			seen[k] = true
+		}
+	}
+	var merged []string
+	for k := range raw {
+		if !seen[k] {
+			merged = append(merged, k)
+		}
+	}
+	sort.Strings(merged)
+	return append(keys, merged...)
 }
 
 // set stores one key of an output in its typed field.

@@ -231,3 +231,29 @@ func TestRenderEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadTargetYAMLMergeKeys(t *testing.T) {
+	dir := t.TempDir()
+	writeProfileTestFile(t, filepath.Join(dir, "dbt_project.yml"), "name: shop\nprofile: shop\n")
+	writeProfileTestFile(t, filepath.Join(dir, "profiles.yml"), `defaults: &pg
+  type: postgres
+  host: db.internal
+  port: 5432
+  user: recce
+  dbname: analytics
+shop:
+  target: ci
+  outputs:
+    ci:
+      <<: *pg
+      schema: ci_schema
+      password: "{{ env_var('PGPASSWORD') }}"
+`)
+	tg, err := LoadTarget(ProfileOptions{ProjectDir: dir, Getenv: profileEnv(map[string]string{"PGPASSWORD": testPassword})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Type != "postgres" || tg.Host != "db.internal" || tg.Port != 5432 || tg.Schema != "ci_schema" || tg.Password.Reveal() != testPassword {
+		t.Errorf("merged output not read: %s", tg)
+	}
+}
