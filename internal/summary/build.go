@@ -1,0 +1,407 @@
+package summary
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/dbt"
+	"gitlab.com/recce-go/recce/internal/lineage"
+)
+
+// Build computes a summary's content from a state. It parses the embedded
+// artifacts for the lineage graph; a state without artifacts gets a
+// summary without the graph.
+func Build(s *check.State) *Summary {
+	sum := &Summary{Status: Status(s), PullRequest: s.PullRequest, Mismatched: []CheckReport{}, Incomplete: []CheckReport{}}
+	latest := check.LatestRuns(s.Runs)
+	for _, c := range s.Checks {
+		if c.Type == check.Simple {
+			continue
+		}
+		r := latest[c.CheckID]
+		o := check.Assess(c, r)
+		sum.Checks.Run++
+		if c.IsChecked {
+			sum.Checks.Approved++
+		}
+		rep := CheckReport{CheckID: c.CheckID, Name: c.Name, Type: c.Type, Description: c.Description, Verdict: o.Verdict,
+			Approved: c.IsChecked, Nodes: o.Nodes, Reason: o.Reason}
+		switch o.Verdict {
+		case check.Mismatch:
+			sum.Checks.Mismatch++
+			if res, err := check.DecodeResult(r); err == nil {
+				rep.Facts, rep.Tables = figures(c, res)
+			}
+			sum.Mismatched = append(sum.Mismatched, rep)
+		case check.Incomplete:
+			sum.Checks.Incomplete++
+			sum.Incomplete = append(sum.Incomplete, rep)
+		}
+	}
+	sum.Headline = headline(sum)
+
+	base, current, err := s.LoadArtifacts()
+	if err != nil {
+		sum.Environments = []Environment{{Name: "Base"}, {Name: "Current"}}
+		return sum
+	}
+	sum.Environments = []Environment{environment("Base", base), environment("Current", current)}
+	sum.Lineage = buildLineage(lineage.Diff(base, current), s, latest)
+	return sum
+}
+
+func environment(name string, a *dbt.Artifacts) Environment {
+	e := Environment{Name: name, ManifestGeneratedAt: stamp(a.Manifest.Metadata.GeneratedAt)}
+	if a.Catalog != nil {
+		e.CatalogGeneratedAt = stamp(a.Catalog.Metadata.GeneratedAt)
+	}
+	return e
+}
+
+// stamp shows an artifact's generated_at as the reference does
+// ("2024-11-05 07:49:12", UTC).
+func stamp(s string) string {
+	t, err := check.ParseTime(s)
+	if err != nil {
+		return s
+	}
+	return t.Format(time.DateTime)
+}
+
+func headline(s *Summary) string {
+	n := s.Checks
+	plural := func(k int, one, many string) string {
+		if k == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(k) + " " + many
+	}
+	switch {
+	case n.Run == 0:
+		return "**✅ No checks ran.** Add preset checks to recce.yml to validate the data."
+	case n.Mismatch > 0 && n.Incomplete > 0:
+		return fmt.Sprintf("**❌ Data mismatch detected** in %d of %s; %d did not complete.", n.Mismatch, plural(n.Run, "check", "checks"), n.Incomplete)
+	case n.Mismatch > 0:
+		return fmt.Sprintf("**❌ Data mismatch detected** in %d of %s.", n.Mismatch, plural(n.Run, "check", "checks"))
+	case n.Incomplete > 0:
+		return fmt.Sprintf("**⚠️ %d of %s did not complete**; no data mismatch detected in the others.", n.Incomplete, plural(n.Run, "check", "checks"))
+	}
+	return fmt.Sprintf("**✅ No data mismatch detected**: %s ran clean.", plural(n.Run, "check", "checks"))
+}
+
+// Lineage is the graph of changed nodes and their descendants.
+type Lineage struct {
+	// Changed counts nodes added, removed or modified (whitespace-only
+	// edits, which change no data, are counted apart and not drawn).
+	Changed        int `json:"changed"`
+	WhitespaceOnly int `json:"whitespace_only"`
+	// Impacted counts the changed nodes and their descendants; Shown those
+	// drawn, level by level from the changed nodes, until the next level
+	// would take the graph past MaxMermaidChars.
+	Impacted    int         `json:"impacted"`
+	Shown       int         `json:"shown"`
+	Levels      int         `json:"levels"`
+	ShownLevels int         `json:"shown_levels"`
+	Nodes       []GraphNode `json:"nodes"`
+	// Mermaid is the graph's text ("" when there is no change).
+	Mermaid string `json:"mermaid"`
+}
+
+// Truncated reports whether part of the graph was left out.
+func (l *Lineage) Truncated() bool { return l.Shown < l.Impacted }
+
+// GraphNode is a node of the graph with what changed in it.
+type GraphNode struct {
+	UniqueID     string   `json:"unique_id"`
+	Name         string   `json:"name"`
+	ResourceType string   `json:"resource_type"`
+	Change       string   `json:"change"`
+	Level        int      `json:"level"`
+	WhatChanged  []string `json:"what_changed"`
+}
+
+// nodeFlags maps node names and unique ids to what checks found there.
+type nodeFlags struct {
+	rowCount map[string]string   // node -> "Row Count 🔼 +5.05%"
+	checks   map[string][]string // node -> check type titles that found a mismatch there
+}
+
+func (f nodeFlags) of(n *lineage.Node) []string {
+	var out []string
+	if rc, ok := f.rowCount[n.UniqueID]; ok {
+		out = append(out, rc)
+	} else if rc, ok := f.rowCount[n.Name]; ok {
+		out = append(out, rc)
+	}
+	seen := map[string]bool{}
+	for _, key := range []string{n.UniqueID, n.Name} {
+		for _, t := range f.checks[key] {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// flags reads the latest runs for what the graph's labels say.
+func flags(s *check.State, latest map[string]*check.Run) nodeFlags {
+	f := nodeFlags{rowCount: map[string]string{}, checks: map[string][]string{}}
+	for _, c := range s.Checks {
+		r := latest[c.CheckID]
+		o := check.Assess(c, r)
+		if o.Verdict != check.Mismatch {
+			continue
+		}
+		switch c.Type {
+		case check.RowCountDiff:
+			res, err := check.DecodeResult(r)
+			if err != nil {
+				continue
+			}
+			rc := *res.(*check.RowCountDiffResult)
+			for name, e := range rc {
+				if !e.Changed() {
+					continue
+				}
+				label := "Row Count " + rowCountDelta(e)
+				f.rowCount[name] = label
+				if e.UniqueID != "" {
+					f.rowCount[e.UniqueID] = label
+				}
+			}
+		case check.SchemaDiff:
+			// The graph's own catalog comparison says Schema.
+		default:
+			for _, n := range o.Nodes {
+				f.checks[n] = append(f.checks[n], c.Type.Title())
+			}
+		}
+	}
+	return f
+}
+
+// rowCountDelta shows a count change relative to the BASE count (the
+// reference divides by the current count; people expect base).
+func rowCountDelta(e check.RowCountEntry) string {
+	switch {
+	case e.Base == nil || e.Curr == nil:
+		status := ""
+		if e.BaseMeta != nil {
+			status = e.BaseMeta.Status
+		} else if e.CurrMeta != nil {
+			status = e.CurrMeta.Status
+		}
+		if status == "" {
+			status = "no count"
+		}
+		return "N/A (" + status + ")"
+	case *e.Base == 0:
+		return fmt.Sprintf("🔼 +%d rows (base empty)", *e.Curr)
+	}
+	b, c := *e.Base, *e.Curr
+	p := float64(c-b) / float64(b) * 100
+	arrow := "🔼"
+	if c < b {
+		arrow = "🔽"
+	}
+	if math.Abs(p) < 0.1 {
+		if c > b {
+			return arrow + " +<0.1%"
+		}
+		return arrow + " -<0.1%"
+	}
+	return fmt.Sprintf("%s %+.2f%%", arrow, p)
+}
+
+var reasonTitles = map[lineage.Reason]string{
+	lineage.ReasonCode: "Code", lineage.ReasonConfig: "Config", lineage.ReasonRelation: "Relation",
+	lineage.ReasonContract: "Contract", lineage.ReasonMacros: "Macros",
+}
+
+// buildLineage walks the graph level by level from the changed nodes and
+// draws as many whole levels as fit in MaxMermaidChars.
+func buildLineage(r *lineage.Result, s *check.State, latest map[string]*check.Run) *Lineage {
+	l := &Lineage{Nodes: []GraphNode{}}
+	f := flags(s, latest)
+	var level []string
+	for _, n := range r.Nodes { // r.Nodes is sorted by unique_id
+		switch {
+		case n.WhitespaceOnly():
+			l.WhitespaceOnly++
+		case n.Changed():
+			l.Changed++
+			level = append(level, n.UniqueID)
+		}
+	}
+	visited := map[string]int{}
+	var levels [][]string
+	for len(level) > 0 {
+		for _, id := range level {
+			visited[id] = len(levels)
+		}
+		levels = append(levels, level)
+		var next []string
+		for _, id := range level {
+			for _, c := range r.Children(id) {
+				if _, ok := visited[c]; !ok {
+					visited[c] = -1
+					next = append(next, c)
+				}
+			}
+		}
+		sort.Strings(next)
+		level = next
+	}
+	l.Levels = len(levels)
+	l.Impacted = len(visited)
+	if len(levels) == 0 {
+		return l
+	}
+
+	g := &mermaid{ids: map[string]string{}}
+	for depth, ids := range levels {
+		var nodes []GraphNode
+		for _, id := range ids {
+			n := r.Node(id)
+			gn := GraphNode{UniqueID: id, Name: displayName(n), ResourceType: n.ResourceType, Change: string(n.Change), Level: depth, WhatChanged: whatChanged(n, f)}
+			nodes = append(nodes, gn)
+		}
+		if !g.addLevel(nodes, r) {
+			break
+		}
+		l.Nodes = append(l.Nodes, nodes...)
+		l.ShownLevels++
+	}
+	l.Shown = len(l.Nodes)
+	l.Mermaid = g.text()
+	return l
+}
+
+func displayName(n *lineage.Node) string {
+	if n.ResourceType == dbt.Source {
+		return n.Node().SourceName + "." + n.Name
+	}
+	return n.Name
+}
+
+func whatChanged(n *lineage.Node, f nodeFlags) []string {
+	out := []string{}
+	switch n.Change {
+	case lineage.Added:
+		out = append(out, "Added")
+	case lineage.Removed:
+		out = append(out, "Removed")
+	case lineage.Modified:
+		for _, x := range n.Reasons {
+			if t, ok := reasonTitles[x]; ok {
+				out = append(out, t)
+			}
+		}
+	}
+	if n.Change != lineage.Added && n.Change != lineage.Removed && n.Columns.Differs() {
+		out = append(out, "Schema")
+	}
+	return append(out, f.of(n)...)
+}
+
+// mermaid builds the graph's text level by level.
+type mermaid struct {
+	ids     map[string]string // unique_id -> n0, n1... (ids never carry names)
+	body    strings.Builder
+	classes map[string][]string // change -> mermaid ids
+}
+
+var classStyles = []struct{ change, style string }{
+	{"added", "stroke:#1dce00,stroke-width:3px"},
+	{"modified", "stroke:#ffa502,stroke-width:3px"},
+	{"removed", "stroke:#ff067e,stroke-width:3px,stroke-dasharray:5 5"},
+}
+
+// addLevel appends a level's nodes and the edges into them from the nodes
+// already drawn, unless that would take the text past MaxMermaidChars.
+func (g *mermaid) addLevel(nodes []GraphNode, r *lineage.Result) bool {
+	ids := make(map[string]string, len(g.ids)+len(nodes))
+	for k, v := range g.ids {
+		ids[k] = v
+	}
+	classes := map[string][]string{}
+	for k, v := range g.classes {
+		classes[k] = append([]string{}, v...)
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		id := "n" + strconv.Itoa(len(ids))
+		ids[n.UniqueID] = id
+		label := mermaidText(n.Name)
+		if len(n.WhatChanged) > 0 {
+			label += "<br>[What's Changed]<br>" + mermaidText(strings.Join(n.WhatChanged, ", "))
+		}
+		open, close := `["`, `"]`
+		if n.ResourceType == dbt.Source {
+			open, close = `[("`, `")]`
+		}
+		fmt.Fprintf(&b, "%s%s%s%s\n", id, open, label, close)
+		if n.Change != string(lineage.Unchanged) {
+			classes[n.Change] = append(classes[n.Change], id)
+		}
+	}
+	for _, n := range nodes {
+		for _, p := range r.Parents(n.UniqueID) {
+			if pid, ok := ids[p]; ok {
+				arrow := "-->"
+				if r.Node(n.UniqueID).Change == lineage.Removed || r.Node(p).Change == lineage.Removed {
+					arrow = "-.->"
+				}
+				fmt.Fprintf(&b, "%s %s %s\n", pid, arrow, ids[n.UniqueID])
+			}
+		}
+	}
+	text := "graph LR\n" + g.body.String() + b.String() + classLines(classes)
+	if len([]rune(text)) > MaxMermaidChars {
+		return false
+	}
+	g.ids, g.classes = ids, classes
+	g.body.WriteString(b.String())
+	return true
+}
+
+func classLines(classes map[string][]string) string {
+	var b strings.Builder
+	for _, cs := range classStyles {
+		if ids := classes[cs.change]; len(ids) > 0 {
+			fmt.Fprintf(&b, "classDef %s %s\nclass %s %s\n", cs.change, cs.style, strings.Join(ids, ","), cs.change)
+		}
+	}
+	return b.String()
+}
+
+func (g *mermaid) text() string {
+	if len(g.ids) == 0 {
+		return ""
+	}
+	return "graph LR\n" + g.body.String() + classLines(g.classes)
+}
+
+// mermaidText makes a name safe inside a quoted mermaid label: quotes,
+// angle brackets, backticks (markdown strings) and # (entity codes) as
+// mermaid entities, line breaks as spaces.
+var mermaidText = strings.NewReplacer(
+	"#", "#35;", `"`, "#quot;", "<", "#lt;", ">", "#gt;", "`", "#96;",
+	"\r\n", " ", "\n", " ", "\r", " ",
+).Replace
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

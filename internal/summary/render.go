@@ -1,0 +1,289 @@
+package summary
+
+import (
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/markdown"
+)
+
+// Result is a rendered summary: the markdown and the content as data.
+type Result struct {
+	Markdown string
+	Data     *Summary
+}
+
+// detail says how much of the summary to write. Render tries the richest
+// first and drops detail until the markdown fits.
+type detail struct {
+	tableRows  int  // rows per figures table
+	details    int  // how many mismatched checks get a <details> section
+	graph      bool // draw the lineage graph
+	listRows   int  // rows of the mismatch and incomplete tables
+	reasonLen  int  // characters of an error shown
+	omitDetail bool // say that details were left out
+}
+
+// Render renders a state's summary, within opts.MaxChars characters.
+func Render(s *check.State, opts Options) (*Result, error) {
+	return RenderSummary(Build(s), opts)
+}
+
+// RenderSummary renders built content (the server may build once and
+// render for several limits).
+func RenderSummary(sum *Summary, opts Options) (*Result, error) {
+	limit := opts.MaxChars
+	if limit <= 0 {
+		limit = DefaultMaxChars
+	}
+	n := len(sum.Mismatched)
+	// From the richest to the leanest: fewer rows per table, then fewer
+	// <details> sections, then no graph, then short lists.
+	tries := []detail{
+		{tableRows: 50, details: n, graph: true, listRows: 1 << 30, reasonLen: 500},
+		{tableRows: 10, details: n, graph: true, listRows: 1 << 30, reasonLen: 500},
+	}
+	for k := n - 1; k >= 0; k-- {
+		tries = append(tries, detail{tableRows: 10, details: k, graph: true, listRows: 1 << 30, reasonLen: 500, omitDetail: true})
+	}
+	tries = append(tries,
+		detail{tableRows: 10, details: 0, graph: false, listRows: 1 << 30, reasonLen: 200, omitDetail: true},
+		detail{tableRows: 10, details: 0, graph: false, listRows: 20, reasonLen: 100, omitDetail: true},
+	)
+	var md string
+	for i, d := range tries {
+		md = renderMarkdown(sum, d)
+		if utf8.RuneCountInString(md) <= limit {
+			out := *sum
+			out.Notices = notices(sum, d, i > 0)
+			return &Result{Markdown: md, Data: &out}, nil
+		}
+	}
+	return nil, fmt.Errorf("the shortest summary is %d characters, more than the limit of %d: raise --max-chars", utf8.RuneCountInString(md), limit)
+}
+
+// Markdown building blocks. Every line starts with text of ours: a
+// heading, a table pipe, an HTML tag, a fence, or bold text.
+
+func row(cells ...string) string { return "| " + strings.Join(cells, " | ") + " |\n" }
+
+func tableHead(cols ...string) string {
+	seps := make([]string, len(cols))
+	for i := range seps {
+		seps[i] = "---"
+	}
+	return row(cols...) + row(seps...)
+}
+
+// cell escapes text from users or data for a table cell.
+func cell(s string) string {
+	if s == "" {
+		return " "
+	}
+	return markdown.TableCell(s)
+}
+
+func code(s string) string { return markdown.TableCode(s) }
+
+// htmlText escapes text for an HTML line (a <summary>): one line, with
+// markup shown as text.
+func htmlText(s string) string {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	return html.EscapeString(s)
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+func renderMarkdown(s *Summary, d detail) string {
+	var b strings.Builder
+	b.WriteString(Marker(s.Status) + "\n")
+	b.WriteString("# Recce Summary\n")
+	b.WriteString(s.Headline + "\n\n")
+
+	b.WriteString("## Manifest Information\n")
+	b.WriteString(tableHead(" ", "Manifest", "Catalog"))
+	for _, e := range s.Environments {
+		b.WriteString(row(e.Name, cell(orNA(e.ManifestGeneratedAt)), cell(orNA(e.CatalogGeneratedAt))))
+	}
+
+	b.WriteString("\n## Lineage Graph\n")
+	writeLineage(&b, s.Lineage, d)
+
+	if s.Checks.Run > 0 {
+		b.WriteString("\n## Checks Summary\n")
+		b.WriteString(tableHead("Checks Run", "Data Mismatch Detected", "Incomplete Checks", "Approved"))
+		b.WriteString(row(strconv.Itoa(s.Checks.Run), strconv.Itoa(s.Checks.Mismatch), strconv.Itoa(s.Checks.Incomplete), strconv.Itoa(s.Checks.Approved)))
+		if s.Checks.Incomplete > 0 {
+			b.WriteString("\n:warning: **Incomplete Checks** did not run to the end: a configuration or SQL error, a missing model, or no warehouse. The output of `recce run` says why.\n")
+		}
+	}
+
+	if len(s.Mismatched) > 0 {
+		b.WriteString("\n### Checks of Data Mismatch Detected\n")
+		b.WriteString(tableHead("Name", "Type", "Mismatched Nodes"))
+		for i, c := range s.Mismatched {
+			if i == d.listRows {
+				b.WriteString(row(fmt.Sprintf("… and %d more checks", len(s.Mismatched)-i), " ", " "))
+				break
+			}
+			b.WriteString(row(cell(c.Name), c.Type.Title(), nodeList(c.Nodes)))
+		}
+		for i, c := range s.Mismatched {
+			if i == d.details {
+				break
+			}
+			writeDetails(&b, c, d)
+		}
+		if d.omitDetail && d.details < len(s.Mismatched) {
+			fmt.Fprintf(&b, "\n_Figures of %d mismatched checks are left out to keep this note within its size limit; `recce summary STATE_FILE --format json` gives them all._\n", len(s.Mismatched)-d.details)
+		}
+	}
+
+	if len(s.Incomplete) > 0 {
+		b.WriteString("\n### Incomplete Checks\n")
+		b.WriteString(tableHead("Name", "Type", "Reason"))
+		for i, c := range s.Incomplete {
+			if i == d.listRows {
+				b.WriteString(row(fmt.Sprintf("… and %d more checks", len(s.Incomplete)-i), " ", " "))
+				break
+			}
+			b.WriteString(row(cell(c.Name), c.Type.Title(), code(clip(c.Reason, d.reasonLen))))
+		}
+	}
+	// Whatever slipped through above, no line may run as a quick action.
+	return markdown.NeutralizeQuickActions(b.String())
+}
+
+// notices say what a degraded rendering left out.
+func notices(s *Summary, d detail, degraded bool) []string {
+	var out []string
+	if s.Lineage != nil && s.Lineage.Truncated() {
+		out = append(out, fmt.Sprintf("lineage graph cut after %d of %d levels (%d of %d nodes)", s.Lineage.ShownLevels, s.Lineage.Levels, s.Lineage.Shown, s.Lineage.Impacted))
+	}
+	if !degraded {
+		return out
+	}
+	out = append(out, fmt.Sprintf("tables of figures cut to %d rows", d.tableRows))
+	if d.details < len(s.Mismatched) {
+		out = append(out, fmt.Sprintf("figures of %d mismatched checks left out", len(s.Mismatched)-d.details))
+	}
+	if !d.graph && s.Lineage != nil && s.Lineage.Changed > 0 {
+		out = append(out, "lineage graph left out")
+	}
+	return out
+}
+
+func orNA(s string) string {
+	if s == "" {
+		return "N/A"
+	}
+	return s
+}
+
+// nodeList names at most three nodes, as the reference does.
+func nodeList(nodes []string) string {
+	if len(nodes) == 0 {
+		return "N/A"
+	}
+	shown := nodes
+	more := ""
+	if len(nodes) > 3 {
+		shown = nodes[:2]
+		more = fmt.Sprintf(", and %d more nodes", len(nodes)-2)
+	}
+	parts := make([]string, len(shown))
+	for i, n := range shown {
+		parts[i] = code(n)
+	}
+	return strings.Join(parts, ", ") + more
+}
+
+func writeLineage(b *strings.Builder, l *Lineage, d detail) {
+	switch {
+	case l == nil:
+		b.WriteString("_The state file has no artifacts: the lineage graph is unavailable._\n")
+		return
+	case l.Changed == 0:
+		b.WriteString("No changed module was detected.\n")
+		if l.WhitespaceOnly > 0 {
+			fmt.Fprintf(b, "\n_%d nodes changed only in whitespace or line endings, which changes no data._\n", l.WhitespaceOnly)
+		}
+		return
+	}
+	fmt.Fprintf(b, "%d nodes changed, %d impacted with their descendants.\n", l.Changed, l.Impacted)
+	if l.WhitespaceOnly > 0 {
+		fmt.Fprintf(b, "\n_%d more nodes changed only in whitespace or line endings: not shown, they change no data._\n", l.WhitespaceOnly)
+	}
+	if !d.graph {
+		b.WriteString("\n_The graph is left out to keep this note within its size limit; open the review in recce to see it._\n")
+		return
+	}
+	if l.Mermaid == "" {
+		fmt.Fprintf(b, "\n_Too many changed nodes to draw (mermaid draws at most %s characters); open the review in recce to see the graph._\n", num(MaxMermaidChars))
+		return
+	}
+	if l.Truncated() {
+		fmt.Fprintf(b, "\n_The graph is cut after %d of %d levels (%d of %d nodes): mermaid draws at most %s characters. Open the review in recce for the whole graph._\n",
+			l.ShownLevels, l.Levels, l.Shown, l.Impacted, num(MaxMermaidChars))
+	}
+	b.WriteString("\n```mermaid\n")
+	b.WriteString(l.Mermaid)
+	b.WriteString("```\n")
+}
+
+func writeDetails(b *strings.Builder, c CheckReport, d detail) {
+	fmt.Fprintf(b, "\n<details><summary>%s (%s): %s</summary>\n\n", htmlText(c.Name), c.Type.Title(), htmlText(c.Reason))
+	if c.Description != "" {
+		b.WriteString(tableHead("Description"))
+		b.WriteString(row(cell(c.Description)))
+		b.WriteString("\n")
+	}
+	if len(c.Facts) > 0 {
+		labels := make([]string, len(c.Facts))
+		values := make([]string, len(c.Facts))
+		for i, f := range c.Facts {
+			labels[i] = f.Label
+			values[i] = cell(f.Value)
+		}
+		b.WriteString(tableHead(labels...))
+		b.WriteString(row(values...))
+	}
+	for _, t := range c.Tables {
+		if len(t.Rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "\n**%s**\n\n", t.Title)
+		b.WriteString(tableHead(t.Columns...))
+		for i, r := range t.Rows {
+			if i == d.tableRows {
+				cells := make([]string, len(t.Columns))
+				cells[0] = fmt.Sprintf("… %d more rows", len(t.Rows)-i)
+				for j := 1; j < len(cells); j++ {
+					cells[j] = " "
+				}
+				b.WriteString(row(cells...))
+				break
+			}
+			cells := make([]string, len(r))
+			for j, v := range r {
+				if j < len(t.Code) && t.Code[j] && v != "" {
+					cells[j] = code(v)
+				} else {
+					cells[j] = cell(v)
+				}
+			}
+			b.WriteString(row(cells...))
+		}
+	}
+	b.WriteString("\n</details>\n")
+}
