@@ -75,12 +75,6 @@ func stamp(s string) string {
 
 func headline(s *Summary) string {
 	n := s.Checks
-	plural := func(k int, one, many string) string {
-		if k == 1 {
-			return "1 " + one
-		}
-		return strconv.Itoa(k) + " " + many
-	}
 	switch {
 	case n.Run == 0:
 		return "**✅ No checks ran.** Add preset checks to recce.yml to validate the data."
@@ -190,20 +184,23 @@ func flags(s *check.State, latest map[string]*check.Run) nodeFlags {
 // rowCountDelta shows a count change relative to the BASE count (the
 // reference divides by the current count; people expect base).
 func rowCountDelta(e check.RowCountEntry) string {
+	status := func(m *check.RowCountMeta) string {
+		if m == nil || m.Status == "" {
+			return "no count"
+		}
+		return m.Status
+	}
 	switch {
-	case e.Base == nil || e.Curr == nil:
-		status := ""
-		if e.BaseMeta != nil {
-			status = e.BaseMeta.Status
-		} else if e.CurrMeta != nil {
-			status = e.CurrMeta.Status
-		}
-		if status == "" {
-			status = "no count"
-		}
-		return "N/A (" + status + ")"
+	case e.Base == nil && e.Curr != nil && status(e.BaseMeta) == "not_in_manifest":
+		return fmt.Sprintf("🔼 %s rows (new)", num(*e.Curr))
+	case e.Base != nil && e.Curr == nil && status(e.CurrMeta) == "not_in_manifest":
+		return fmt.Sprintf("🔽 %s rows (gone)", num(*e.Base))
+	case e.Base == nil:
+		return "N/A (" + status(e.BaseMeta) + ")"
+	case e.Curr == nil:
+		return "N/A (" + status(e.CurrMeta) + ")"
 	case *e.Base == 0:
-		return fmt.Sprintf("🔼 +%d rows (base empty)", *e.Curr)
+		return fmt.Sprintf("🔼 +%s rows (base empty)", num(*e.Curr))
 	}
 	b, c := *e.Base, *e.Curr
 	p := float64(c-b) / float64(b) * 100

@@ -188,15 +188,16 @@ func count(n *int64, meta *check.RowCountMeta) string {
 }
 
 func countChange(e check.RowCountEntry) string {
+	delta := strings.TrimSpace(strings.TrimLeft(rowCountDelta(e), "🔼🔽"))
 	if e.Base == nil || e.Curr == nil {
-		return "N/A"
+		return delta
 	}
 	d := *e.Curr - *e.Base
 	sign := "+"
 	if d < 0 {
 		sign = ""
 	}
-	return sign + num(d) + " (" + strings.TrimSpace(strings.TrimLeft(rowCountDelta(e), "🔼🔽")) + ")"
+	return sign + num(d) + " (" + delta + ")"
 }
 
 // value shows a value from the data: numbers plainly, times in ISO form,

@@ -183,6 +183,13 @@ func notices(s *Summary, d detail, degraded bool) []string {
 	return out
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 func orNA(s string) string {
 	if s == "" {
 		return "N/A"
@@ -216,13 +223,13 @@ func writeLineage(b *strings.Builder, l *Lineage, d detail) {
 	case l.Changed == 0:
 		b.WriteString("No changed module was detected.\n")
 		if l.WhitespaceOnly > 0 {
-			fmt.Fprintf(b, "\n_%d nodes changed only in whitespace or line endings, which changes no data._\n", l.WhitespaceOnly)
+			fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings, which changes no data._\n", plural(l.WhitespaceOnly, "node", "nodes"))
 		}
 		return
 	}
-	fmt.Fprintf(b, "%d nodes changed, %d impacted with their descendants.\n", l.Changed, l.Impacted)
+	fmt.Fprintf(b, "%s changed, %d impacted with their descendants.\n", plural(l.Changed, "node", "nodes"), l.Impacted)
 	if l.WhitespaceOnly > 0 {
-		fmt.Fprintf(b, "\n_%d more nodes changed only in whitespace or line endings: not shown, they change no data._\n", l.WhitespaceOnly)
+		fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings: not shown, as that changes no data._\n", plural(l.WhitespaceOnly, "more node", "more nodes"))
 	}
 	if !d.graph {
 		b.WriteString("\n_The graph is left out to keep this note within its size limit; open the review in recce to see it._\n")
