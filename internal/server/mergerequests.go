@@ -1,0 +1,248 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"gitlab.com/recce-go/recce/internal/gitlab"
+	"gitlab.com/recce-go/recce/internal/store"
+	"gitlab.com/recce-go/recce/internal/summary"
+)
+
+type mergeRequestView struct {
+	IID          int64        `json:"iid"`
+	Title        string       `json:"title"`
+	State        string       `json:"state"`
+	Draft        bool         `json:"draft"`
+	SourceBranch string       `json:"source_branch"`
+	TargetBranch string       `json:"target_branch"`
+	SHA          string       `json:"sha"`
+	Author       authorView   `json:"author"`
+	WebURL       string       `json:"web_url"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+	Summary      *summaryView `json:"summary"`
+	// Session is the merge request's review session (issue 7); always
+	// null until the team server keeps sessions.
+	Session *struct{} `json:"session"`
+}
+
+type authorView struct {
+	Username string `json:"username"`
+	Name     string `json:"name"`
+}
+
+type summaryView struct {
+	NoteID   int64     `json:"note_id"`
+	URL      string    `json:"url"`
+	PostedAt time.Time `json:"posted_at"`
+	Status   string    `json:"status"`
+}
+
+func viewMergeRequest(m store.MergeRequest) mergeRequestView {
+	v := mergeRequestView{IID: m.IID, Title: m.Title, State: m.State, Draft: m.Draft, SourceBranch: m.SourceBranch, TargetBranch: m.TargetBranch,
+		SHA: m.SHA, Author: authorView{Username: m.Author}, WebURL: m.WebURL, UpdatedAt: m.UpdatedAt.UTC()}
+	if !m.SummaryPostedAt.IsZero() {
+		v.Summary = &summaryView{NoteID: m.SummaryNoteID, URL: noteURL(m.WebURL, m.SummaryNoteID), PostedAt: m.SummaryPostedAt.UTC(), Status: "success"}
+	}
+	return v
+}
+
+func noteURL(mrURL string, id int64) string {
+	if mrURL == "" {
+		return ""
+	}
+	return mrURL + "#note_" + strconv.FormatInt(id, 10)
+}
+
+// listMergeRequests answers GET /api/integrations/gitlab/merge-requests
+// ?state=opened|closed|merged|locked|all: the tracked merge requests, most
+// recently active first. The first time a project is listed, its merge
+// requests are synced from GitLab; afterwards webhooks, the background
+// sync and POST .../sync keep them up to date.
+func (s *Server) listMergeRequests(w http.ResponseWriter, r *http.Request) error {
+	state := r.URL.Query().Get("state")
+	switch state {
+	case "":
+		state = "opened"
+	case "opened", "closed", "merged", "locked", "all":
+	default:
+		return errorf(http.StatusBadRequest, "state %q: use opened, closed, merged, locked or all", state)
+	}
+	c, conn, err := s.connectedClient(r.Context())
+	if err != nil {
+		return err
+	}
+	if _, synced, err := s.opts.Store.SyncCursor(r.Context(), conn.ProjectID); err != nil {
+		return err
+	} else if !synced {
+		if _, err := c.Sync(r.Context(), s.opts.Store, conn.ProjectID, nil); err != nil {
+			return gitlabError(err)
+		}
+	}
+	mrs, err := s.opts.Store.MergeRequests(r.Context(), conn.ProjectID, state)
+	if err != nil {
+		return err
+	}
+	out := make([]mergeRequestView, len(mrs))
+	for i, m := range mrs {
+		out[i] = viewMergeRequest(m)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// syncMergeRequests answers POST .../merge-requests/sync with how many
+// merge requests GitLab returned.
+func (s *Server) syncMergeRequests(w http.ResponseWriter, r *http.Request) error {
+	c, conn, err := s.connectedClient(r.Context())
+	if err != nil {
+		return err
+	}
+	res, err := c.Sync(r.Context(), s.opts.Store, conn.ProjectID, nil)
+	if err != nil {
+		return gitlabError(err)
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"synced": res.Fetched})
+	return nil
+}
+
+// readOnlyReason is why nothing is posted with a read_api token.
+const readOnlyReason = "the GitLab token is read-only (read_api scope): recce tracks merge requests but posts no summary and no note; replace it in Settings with a token that has the api scope"
+
+// postSummary answers POST .../merge-requests/{iid}/summary: the summary of
+// the workspace, rendered and posted as the merge request's single recce
+// note (created, updated in place, or left unchanged). In read-only mode
+// it is refused (403) before any request reaches GitLab.
+func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
+	iid, err := parseIID(r.PathValue("iid"))
+	if err != nil {
+		return err
+	}
+	// Building the client makes no request: a refusal below sends nothing.
+	c, conn, err := s.connectedClient(r.Context())
+	if err != nil {
+		return err
+	}
+	if conn.Mode != string(gitlab.ModeFull) {
+		return &apiError{Status: http.StatusForbidden, Message: "not posted: " + readOnlyReason, Detail: map[string]string{"mode": conn.Mode, "reason": "read_only"}}
+	}
+	st, err := s.stateFile()
+	if err != nil {
+		return err
+	}
+	// Room is left for the marker the client adds.
+	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - 4096})
+	if err != nil {
+		return fmt.Errorf("render the summary: %w", err)
+	}
+	body := sum.Markdown
+	// No commit status: this workspace was not built from the merge
+	// request's head commit, so it cannot vouch for it (the team server's
+	// sessions, issue 7, can).
+	res, err := c.PostSummary(r.Context(), strconv.FormatInt(conn.ProjectID, 10), iid, gitlab.Summary{Body: body})
+	if err != nil {
+		return gitlabError(err)
+	}
+	if err := s.opts.Store.RecordSummaryNote(r.Context(), conn.ProjectID, iid, res.NoteID, gitlab.BodyHash(gitlab.SummaryBody(body)), s.now()); err != nil {
+		return fmt.Errorf("the summary was posted (%s) but could not be recorded: %w", res.URL, err)
+	}
+	s.log.Info("summary posted", "iid", iid, "action", res.Action, "note_id", res.NoteID)
+	writeJSON(w, http.StatusOK, map[string]any{"action": res.Action, "note_id": res.NoteID, "url": res.URL})
+	return nil
+}
+
+// noteStatus says whether an approval or a comment was also posted as a
+// note on the merge request, and why not when it was not.
+type noteStatus struct {
+	Posted bool   `json:"posted"`
+	URL    string `json:"url,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// postReviewNote mirrors a review action as a note on the merge request
+// the review belongs to, when GitLab is connected with the api scope. The
+// action itself is already recorded: a note that cannot be posted is
+// reported, never an error.
+func (s *Server) postReviewNote(ctx context.Context, body string) *noteStatus {
+	conn, err := s.connection(ctx)
+	switch {
+	case err != nil:
+		return &noteStatus{Reason: err.Error()}
+	case conn == nil:
+		return &noteStatus{Reason: "GitLab is not connected: connect it in Settings to mirror approvals and comments as notes on the merge request"}
+	case conn.Mode != string(gitlab.ModeFull):
+		return &noteStatus{Reason: readOnlyReason}
+	}
+	iid, ok := s.reviewedMergeRequest(conn)
+	if !ok {
+		return &noteStatus{Reason: fmt.Sprintf("this review is not tied to a merge request of %s (start the server with --review on a merge request pipeline's state file), so there is nowhere to post", conn.ProjectPath)}
+	}
+	c, conn, err := s.connectedClient(ctx)
+	if err != nil {
+		return &noteStatus{Reason: err.Error()}
+	}
+	// Bounded: the notes rate limit can make the client wait a minute,
+	// too long for a click. The reviewer sees why it was not posted.
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	n, err := c.PostNote(ctx, strconv.FormatInt(conn.ProjectID, 10), iid, body)
+	if err != nil {
+		return &noteStatus{Reason: "not posted: " + gitlabError(err).Error()}
+	}
+	return &noteStatus{Posted: true, URL: n.URL}
+}
+
+// reviewedMergeRequest is the merge request of the connected project that
+// the review belongs to, from the state file's (or CI's) pull_request.
+func (s *Server) reviewedMergeRequest(conn *store.Connection) (int64, bool) {
+	pr := s.opts.PullRequest
+	if pr == nil || pr.ID == nil {
+		return 0, false
+	}
+	if pr.Repository != "" && pr.Repository != conn.ProjectPath && pr.Repository != strconv.FormatInt(conn.ProjectID, 10) {
+		return 0, false
+	}
+	var iid int64
+	switch v := pr.ID.(type) {
+	case float64:
+		iid = int64(v)
+	case int64:
+		iid = v
+	case int:
+		iid = int64(v)
+	case string:
+		iid, _ = strconv.ParseInt(v, 10, 64)
+	}
+	return iid, iid > 0
+}
+
+// syncLoop syncs the connected project's merge requests every
+// SyncInterval, until the server closes. Failures are logged: the next
+// round, a webhook or the sync button catches up.
+func (s *Server) syncLoop() {
+	defer close(s.bg)
+	if s.opts.SyncInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(s.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		c, conn, err := s.connectedClient(s.ctx)
+		if err != nil {
+			continue // not connected
+		}
+		if res, err := c.Sync(s.ctx, s.opts.Store, conn.ProjectID, nil); err != nil {
+			s.log.Warn("background merge request sync failed", "error", err)
+		} else if len(res.New)+len(res.Changed) > 0 {
+			s.log.Info("merge requests synced", "new", len(res.New), "changed", len(res.Changed))
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"time"
+
+	"gitlab.com/recce-go/recce/internal/check"
+)
+
+// stateFile is the workspace as a state file (recce_state.json): the
+// checks and finished runs, both environments' artifacts and the merge
+// request, so that `recce summary`, a review server or the reference can
+// read it.
+func (s *Server) stateFile() (*check.State, error) {
+	st := &check.State{
+		Metadata:    check.Metadata{SchemaVersion: check.SchemaVersion, RecceVersion: s.opts.Version, GeneratedAt: check.Time{Time: s.now().UTC().Truncate(time.Second)}},
+		PullRequest: s.opts.PullRequest,
+	}
+	st.Checks, st.Runs = s.ws.state()
+	if s.opts.Artifacts != nil {
+		a, err := s.opts.Artifacts()
+		if err != nil {
+			return nil, err
+		}
+		st.Artifacts = a
+	}
+	return st, nil
+}
+
+// exportState answers GET /api/state with the state file, as a download.
+func (s *Server) exportState(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.stateFile()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="recce_state.json"`)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if err := st.Encode(r.Context(), bw); err != nil {
+		// The status is sent: the client sees a cut file, which is not JSON.
+		s.log.Warn("state export cut short", "error", err)
+		return nil
+	}
+	return bw.Flush()
+}
+
+// importState answers POST /api/state (a state file as the body) with how
+// many checks and runs were added: those whose ids the workspace lacks.
+// The file's artifacts are not used: the server keeps its own.
+func (s *Server) importState(w http.ResponseWriter, r *http.Request) error {
+	body := http.MaxBytesReader(w, r.Body, maxStateBody)
+	st, err := check.Decode(bufio.NewReaderSize(body, 1<<20))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errorf(http.StatusRequestEntityTooLarge, "the state file is larger than %d MB", maxStateBody>>20)
+		}
+		return errorf(http.StatusBadRequest, "not a recce state file: %v", err)
+	}
+	checks, runs, err := s.ws.merge(r.Context(), st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"checks": checks, "runs": runs})
+	return nil
+}

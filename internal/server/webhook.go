@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"gitlab.com/recce-go/recce/internal/gitlab"
+	"gitlab.com/recce-go/recce/internal/store"
+)
+
+// webhook answers POST /api/integrations/gitlab/webhook: GitLab's merge
+// request events, authenticated by the hook's secret (X-Gitlab-Token) and
+// nothing else. The secret is the stored connection's, made by `recce
+// gitlab connect --create-webhook`. Each event updates the tracked merge
+// request at once (a small local write), well within GitLab's 10 s.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
+	conn, err := s.connection(r.Context())
+	if err != nil {
+		return err
+	}
+	if conn == nil || len(conn.WebhookSecretSealed) == 0 {
+		// 401, as for a wrong secret: GitLab then stops sending until
+		// someone fixes the hook, instead of retrying into a void.
+		return errorf(http.StatusUnauthorized, "no webhook is configured on this recce server: create it with `recce gitlab connect --create-webhook URL` in the server's data directory")
+	}
+	box, err := s.opts.Secrets()
+	if err != nil {
+		return err
+	}
+	secret, err := box.Open(conn.WebhookSecretSealed, gitlab.SecretPurposeWebhookSecret)
+	if err != nil {
+		return err
+	}
+	h := &gitlab.WebhookHandler{
+		Secret:     string(secret),
+		Deliveries: s.opts.Store,
+		Logger:     s.log,
+		OnMergeRequest: func(ctx context.Context, ev gitlab.MergeRequestEvent) error {
+			if ev.ProjectID != conn.ProjectID {
+				s.log.Info("webhook event of another project ignored", "project_id", ev.ProjectID)
+				return nil
+			}
+			_, err := s.opts.Store.UpsertMergeRequests(ctx, []store.MergeRequest{gitlab.StoreMergeRequestFromEvent(ev)})
+			return err
+		},
+	}
+	h.ServeHTTP(w, r)
+	return nil
+}
