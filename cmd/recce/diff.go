@@ -35,12 +35,21 @@ func (s *diffSession) close() {
 // openDiff loads the artifacts and connects to the warehouse at the same
 // time. The progress bar (a spinner on a terminal) is described by the
 // diffs as they go.
-func (a *app) openDiff(ctx context.Context, what string) (*diffSession, error) {
+// only, when set, loads one environment's artifacts (a query of one
+// environment needs no other).
+func (a *app) openDiff(ctx context.Context, what string, only dbt.Env) (*diffSession, error) {
 	s := &diffSession{progress: term.NewProgress(a.stderr, what, -1)}
 	var w warehouse.Warehouse
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		s.base, s.current, err = dbt.LoadPair(gctx, a.projectPath(a.flags.targetBasePath), a.projectPath(a.flags.targetPath))
+		switch only {
+		case dbt.Base:
+			s.base, err = dbt.Load(gctx, a.projectPath(a.flags.targetBasePath), dbt.Base)
+		case dbt.Current:
+			s.current, err = dbt.Load(gctx, a.projectPath(a.flags.targetPath), dbt.Current)
+		default:
+			s.base, s.current, err = dbt.LoadPair(gctx, a.projectPath(a.flags.targetBasePath), a.projectPath(a.flags.targetPath))
+		}
 		return err
 	})
 	g.Go(func() (err error) { w, _, err = a.openWarehouse(gctx); return err })
@@ -51,13 +60,19 @@ func (a *app) openDiff(ctx context.Context, what string) (*diffSession, error) {
 		}
 		return nil, err
 	}
-	s.envs = &diff.Envs{Warehouse: w, Base: s.base.Manifest, Current: s.current.Manifest, Progress: s.progress}
+	s.envs = &diff.Envs{Warehouse: w, Progress: s.progress}
+	if s.base != nil {
+		s.envs.Base = s.base.Manifest
+	}
+	if s.current != nil {
+		s.envs.Current = s.current.Manifest
+	}
 	return s, nil
 }
 
 // runDiff opens a session, runs one diff and prints it as JSON or text.
-func runDiff[R any](a *app, cmd *cobra.Command, format, what string, do func(context.Context, *diffSession) (R, error), text func(io.Writer, R) error) error {
-	s, err := a.openDiff(cmd.Context(), what)
+func runDiff[R any](a *app, cmd *cobra.Command, format, what string, only dbt.Env, do func(context.Context, *diffSession) (R, error), text func(io.Writer, R) error) error {
+	s, err := a.openDiff(cmd.Context(), what, only)
 	if err != nil {
 		return err
 	}
@@ -109,7 +124,7 @@ that cannot be counted shows a status: unsupported_materialization
   recce diff row-count --select customers+ --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Counting rows", func(ctx context.Context, s *diffSession) (*diff.RowCountResult, error) {
+			return runDiff(a, cmd, format, "Counting rows", "", func(ctx context.Context, s *diffSession) (*diff.RowCountResult, error) {
 				res, err := lineage.Diff(s.base, s.current).Select(sel, exclude)
 				if err != nil {
 					return nil, fmt.Errorf("--select: %w", err)
@@ -190,7 +205,7 @@ and unchanged, and for each column the rows that match (two nulls match).`,
   recce diff value --model order_items --primary-key order_id,line --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Value diff", func(ctx context.Context, s *diffSession) (*diff.ValueResult, error) {
+			return runDiff(a, cmd, format, "Value diff", "", func(ctx context.Context, s *diffSession) (*diff.ValueResult, error) {
 				return diff.Value(ctx, s.envs, diff.ValueParams{Model: model, PrimaryKey: splitList(key), Columns: splitList(columns)})
 			}, printValue)
 		},
@@ -261,7 +276,7 @@ func (a *app) valueDetailCmd() *cobra.Command {
   recce diff value-detail --model orders --limit 50 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Value detail", func(ctx context.Context, s *diffSession) (*diff.ValueDetailResult, error) {
+			return runDiff(a, cmd, format, "Value detail", "", func(ctx context.Context, s *diffSession) (*diff.ValueDetailResult, error) {
 				return diff.ValueDetail(ctx, s.envs, diff.ValueDetailParams{
 					ValueParams: diff.ValueParams{Model: model, PrimaryKey: splitList(key), Columns: splitList(columns)}, Limit: limit})
 			}, printDetail)
@@ -357,7 +372,7 @@ environment for all columns. A measure that changed shows as base → current.`,
   recce diff profile --model orders --columns amount,status --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Profiling", func(ctx context.Context, s *diffSession) (*diff.ProfileResult, error) {
+			return runDiff(a, cmd, format, "Profiling", "", func(ctx context.Context, s *diffSession) (*diff.ProfileResult, error) {
 				return diff.Profile(ctx, s.envs, diff.ProfileParams{Model: model, Columns: splitList(columns)})
 			}, printProfile)
 		},
@@ -445,7 +460,7 @@ func (a *app) topKCmd() *cobra.Command {
 		Example: `  recce diff top-k --model customers --column first_name --k 5`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Top-k", func(ctx context.Context, s *diffSession) (*diff.TopKResult, error) {
+			return runDiff(a, cmd, format, "Top-k", "", func(ctx context.Context, s *diffSession) (*diff.TopKResult, error) {
 				return diff.TopK(ctx, s.envs, diff.TopKParams{Model: model, ColumnName: column, K: k})
 			}, printTopK)
 		},
@@ -483,7 +498,7 @@ func (a *app) histogramCmd() *cobra.Command {
 		Example: `  recce diff histogram --model orders --column amount --bins 20`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Histogram", func(ctx context.Context, s *diffSession) (*diff.HistogramResult, error) {
+			return runDiff(a, cmd, format, "Histogram", "", func(ctx context.Context, s *diffSession) (*diff.HistogramResult, error) {
 				return diff.Histogram(ctx, s.envs, diff.HistogramParams{Model: model, ColumnName: column, NumBins: bins})
 			}, printHistogram)
 		},
@@ -534,7 +549,7 @@ Results are capped at --limit rows; counts are not.`,
   recce diff query --sql 'select * from {{ ref("customers") }}' --base-sql 'select * from {{ ref("customers") }} where customer_id > 10'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Query diff", func(ctx context.Context, s *diffSession) (*diff.QueryDiffResult, error) {
+			return runDiff(a, cmd, format, "Query diff", "", func(ctx context.Context, s *diffSession) (*diff.QueryDiffResult, error) {
 				return diff.QueryDiff(ctx, s.envs, diff.QueryDiffParams{SQLTemplate: sql, BaseSQLTemplate: baseSQL, PrimaryKeys: splitList(keys), Limit: limit})
 			}, printQueryDiff)
 		},
@@ -618,7 +633,11 @@ The result is capped at --limit rows; the total count is given.`,
   recce query --base --sql 'select count(*) from {{ ref("orders") }}' --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDiff(a, cmd, format, "Query", func(ctx context.Context, s *diffSession) (*diff.Table, error) {
+			env := dbt.Current
+			if base {
+				env = dbt.Base
+			}
+			return runDiff(a, cmd, format, "Query", env, func(ctx context.Context, s *diffSession) (*diff.Table, error) {
 				return diff.Query(ctx, s.envs, diff.QueryParams{SQLTemplate: sql, Base: base, Limit: limit})
 			}, func(w io.Writer, t *diff.Table) error { return printTable(w, t, 0) })
 		},

@@ -128,6 +128,16 @@ func TestDiffCommandsOnJaffle(t *testing.T) {
 		if !strings.Contains(out, "Michael") || strings.Contains(out, "Kathleen") || !strings.Contains(out, "(2 of 100 rows shown)") {
 			t.Errorf("query output:\n%s", out)
 		}
+		// A query of current needs no base artifacts.
+		out = recceOK(t, append(with("query", "--sql", `select count(*) as n from {{ ref('int_customer_orders') }}`, "--format", "json"),
+			"--target-base-path", filepath.Join(t.TempDir(), "missing"))...)
+		if !strings.Contains(out, `"data": [
+    [
+      62
+    ]
+  ]`) {
+			t.Errorf("query json:\n%s", out)
+		}
 	})
 
 	t.Run("profile, top-k, histogram, value-detail", func(t *testing.T) {
