@@ -190,9 +190,11 @@ func parseCheck(item *yaml.Node) (c *Check, warnings, errs []string) {
 	c.Name = strings.TrimSpace(str("name", true))
 	c.Description = str("description", false)
 	c.Type = Type(str("type", true))
+	before := len(errs)
 	if p := mapping("params"); p != nil {
 		c.Params = p
 	}
+	paramsBad := len(errs) > before // params is not a mapping: its fields cannot be checked
 	c.ViewOptions = mapping("view_options")
 	if _, ok := m["name"]; ok && c.Name == "" && len(errs) == 0 {
 		errs = append(errs, "name must not be empty")
@@ -201,7 +203,7 @@ func parseCheck(item *yaml.Node) (c *Check, warnings, errs []string) {
 		errs = append(errs, fmt.Sprintf("type %q is not a check type (one of: %s)", c.Type, typeList()))
 		return c, warnings, errs
 	}
-	if c.Type != "" {
+	if c.Type != "" && !paramsBad {
 		if _, err := ParseParams(c.Type, c.Params); err != nil {
 			var pe ParamErrors
 			if errors.As(err, &pe) {
