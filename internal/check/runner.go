@@ -326,12 +326,8 @@ func lineageResult(nodes []*lineage.Node) *LineageDiffResult {
 }
 
 func schemaResult(nodes []*lineage.Node) *SchemaDiffResult {
-	res := &SchemaDiffResult{Nodes: []SchemaNode{}}
+	res := &SchemaDiffResult{Selected: len(nodes), Nodes: []SchemaNode{}}
 	for _, n := range nodes {
-		if n.Columns == nil && !dbt.InGraph(n.ResourceType) {
-			continue
-		}
-		res.Selected++
 		if !n.Columns.Differs() {
 			continue
 		}
