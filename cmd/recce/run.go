@@ -182,7 +182,7 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		return fmt.Errorf("%w (is the folder writable? choose another file with -o)", err)
 	}
 	if o.summaryFile != "" {
-		res, err := summary.Render(st, summary.Options{})
+		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current})
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,10 @@ import (
 // Build computes a summary's content from a state. It parses the embedded
 // artifacts for the lineage graph; a state without artifacts gets a
 // summary without the graph.
-func Build(s *check.State) *Summary {
+func Build(s *check.State) *Summary { return build(s, nil, nil) }
+
+// build uses base and current when given, else the state's artifacts.
+func build(s *check.State, base, current *dbt.Artifacts) *Summary {
 	sum := &Summary{Status: Status(s), PullRequest: s.PullRequest, Mismatched: []CheckReport{}, Incomplete: []CheckReport{}}
 	latest := check.LatestRuns(s.Runs)
 	for _, c := range s.Checks {
@@ -45,7 +48,10 @@ func Build(s *check.State) *Summary {
 	}
 	sum.Headline = headline(sum)
 
-	base, current, err := s.LoadArtifacts()
+	var err error
+	if base == nil || current == nil {
+		base, current, err = s.LoadArtifacts()
+	}
 	if err != nil {
 		sum.Environments = []Environment{{Name: "Base"}, {Name: "Current"}}
 		return sum

@@ -30,7 +30,7 @@ type detail struct {
 
 // Render renders a state's summary, within opts.MaxChars characters.
 func Render(s *check.State, opts Options) (*Result, error) {
-	return RenderSummary(Build(s), opts)
+	return RenderSummary(build(s, opts.Base, opts.Current), opts)
 }
 
 // RenderSummary renders built content (the server may build once and

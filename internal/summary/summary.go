@@ -24,6 +24,7 @@ package summary
 
 import (
 	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/dbt"
 )
 
 // Limits.
@@ -50,6 +51,10 @@ func Marker(status string) string { return "<!-- recce:status=" + status + " -->
 type Options struct {
 	// MaxChars bounds the markdown, in characters (0: DefaultMaxChars).
 	MaxChars int
+	// Base and Current, when set, are the state's artifacts already
+	// parsed (recce run has them): the embedded ones are then not parsed
+	// again, which takes seconds on a large project.
+	Base, Current *dbt.Artifacts
 }
 
 // Status is the state's verdict for the merge gate: failed when a check
