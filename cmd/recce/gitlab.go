@@ -18,9 +18,11 @@ import (
 	"github.com/spf13/cobra"
 	xterm "golang.org/x/term"
 
+	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/secret"
 	"gitlab.com/recce-go/recce/internal/store"
+	"gitlab.com/recce-go/recce/internal/summary"
 	"gitlab.com/recce-go/recce/internal/term"
 )
 
@@ -470,7 +472,19 @@ a state file. A read_api token writes nothing and exits 1.`,
 // Wiring the summary renderer (internal/summary) is this function only: it
 // returns the markdown and gitlab.StatusSuccess or gitlab.StatusFailed.
 func summaryFromState(path string) (body, status string, err error) {
-	return "", "", fmt.Errorf("posting from a state file (%s) needs the summary renderer, which is not in this build yet: render the summary with `recce run --summary summary.md` and run `recce gitlab post-summary --summary-file summary.md`", path)
+	st, err := check.Load(path)
+	if err != nil {
+		return "", "", err
+	}
+	// Room for the marker line SummaryBody puts above the summary.
+	res, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2})
+	if err != nil {
+		return "", "", err
+	}
+	if summary.Status(st) == summary.StatusSuccess {
+		return res.Markdown, gitlab.StatusSuccess, nil
+	}
+	return res.Markdown, gitlab.StatusFailed, nil
 }
 
 // postSummary posts body on the merge request; status ("" for none) is the
