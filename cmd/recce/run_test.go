@@ -383,3 +383,32 @@ func TestRunWithoutWarehouse(t *testing.T) {
 		}
 	}
 }
+
+// TestPostSummaryFromStateFile: recce gitlab post-summary STATE_FILE renders
+// the summary (here of a state written by the reference, with a
+// description holding a /close line) and sets the gate from it.
+func TestPostSummaryFromStateFile(t *testing.T) {
+	e := newGLEnv(t)
+	state, err := filepath.Abs("../../internal/check/testdata/reference_state_v0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := e.run(t, e.ci(e.token.Value), "", "gitlab", "post-summary", state, "--commit-status", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if st := e.fake.Statuses(); len(st) != 1 || st[0].State != "failed" {
+		t.Fatalf("statuses %+v: the state has mismatches and a failed check", st)
+	}
+	notes := e.fake.UserNotes(42, e.mr.IID)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, "# Recce Summary") || !strings.Contains(notes[0].Body, summary.Marker(summary.StatusFailed)) {
+		t.Fatalf("notes %+v", notes)
+	}
+	if mr := e.fake.GetMergeRequest(42, e.mr.IID); mr.State != "opened" {
+		t.Fatalf("a quick action ran: the merge request is %s", mr.State)
+	}
+	want := recceOK(t, "summary", state)
+	if !strings.Contains(notes[0].Body, strings.TrimSpace(want)) {
+		t.Error("the posted note is not recce summary's output")
+	}
+}
