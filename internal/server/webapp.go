@@ -46,13 +46,11 @@ func webApp(dist fs.FS) http.Handler {
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 		data, err := fs.ReadFile(dist, name)
 		switch {
-		case name == "" || name == "index.html" || (err != nil && !strings.HasPrefix(name, "assets/") && path.Ext(name) == ""):
+		case name == "" || name == "index.html" || (err != nil && !staticFile(name)):
 			// The app's own routes (/lineage, /settings/gitlab...).
 			w.Header().Set("Cache-Control", "no-cache")
 			serveBytes(w, r, "index.html", index, nil)
 		case err != nil:
-			// A missing script or stylesheet must not be answered with
-			// HTML: the browser would report a confusing MIME error.
 			http.NotFound(w, r)
 		default:
 			if strings.HasPrefix(name, "assets/") {
@@ -63,6 +61,21 @@ func webApp(dist fs.FS) http.Handler {
 			serveBytes(w, r, name, data, &gz)
 		}
 	})
+}
+
+// staticFile tells whether a missing path names a file (a script, a style,
+// an image) rather than a route of the app: those answer 404, never HTML,
+// or the browser reports a confusing MIME error. Routes may hold dots
+// (/lineage/model.my_project.customers).
+func staticFile(name string) bool {
+	if strings.HasPrefix(name, "assets/") {
+		return true
+	}
+	switch path.Ext(name) {
+	case ".js", ".mjs", ".css", ".map", ".json", ".txt", ".xml", ".ico", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".woff", ".woff2", ".ttf", ".wasm", ".html":
+		return true
+	}
+	return false
 }
 
 // serveBytes answers a file's content, gzipped when the client accepts it
