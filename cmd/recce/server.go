@@ -90,6 +90,9 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	if !server.LoopbackAddress(o.host) && token == "" {
 		return fmt.Errorf("refusing to listen on %s without RECCE_SERVER_TOKEN: anyone who reaches that address could read your data and use your warehouse and GitLab token. Set RECCE_SERVER_TOKEN to a secret of at least %d characters (for example `export RECCE_SERVER_TOKEN=$(openssl rand -base64 32)`), or listen on 127.0.0.1", o.host, server.MinTokenLength)
 	}
+	if err := server.ValidateToken(token); err != nil {
+		return err
+	}
 	if o.review != "" && o.demo {
 		return errors.New("choose --review STATE_FILE or --demo, not both")
 	}

@@ -129,12 +129,14 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	if conn.Mode != string(gitlab.ModeFull) {
 		return &apiError{Status: http.StatusForbidden, Message: "not posted: " + readOnlyReason, Detail: map[string]string{"mode": conn.Mode, "reason": "read_only"}}
 	}
-	st, err := s.stateFile()
+	st, err := s.stateFile(false)
 	if err != nil {
 		return err
 	}
-	// Room is left for the marker the client adds.
-	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - 4096})
+	// The artifacts are parsed already; room is left for the marker line
+	// the client puts above the summary.
+	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2,
+		Base: s.opts.Env.Base, Current: s.opts.Env.Current})
 	if err != nil {
 		return fmt.Errorf("render the summary: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -38,6 +39,14 @@ const (
 	// can be tried over the network.
 	MinTokenLength = 16
 )
+
+// ValidateToken checks a RECCE_SERVER_TOKEN ("" means none).
+func ValidateToken(token string) error {
+	if token != "" && len(token) < MinTokenLength {
+		return fmt.Errorf("RECCE_SERVER_TOKEN is too short (%d characters): use at least %d random characters, for example the output of `openssl rand -base64 32`", len(token), MinTokenLength)
+	}
+	return nil
+}
 
 // csp allows only the app's own files: no inline script, no eval, no
 // framing. Inline styles are allowed because the graph and editor

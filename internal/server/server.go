@@ -145,8 +145,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Workspace == nil {
 		return nil, errors.New("server: no workspace store")
 	}
-	if opts.Token != "" && len(opts.Token) < MinTokenLength {
-		return nil, fmt.Errorf("RECCE_SERVER_TOKEN is too short (%d characters): use at least %d random characters, for example the output of `openssl rand -base64 32`", len(opts.Token), MinTokenLength)
+	if err := ValidateToken(opts.Token); err != nil {
+		return nil, err
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

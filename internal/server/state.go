@@ -12,14 +12,15 @@ import (
 // stateFile is the workspace as a state file (recce_state.json): the
 // checks and finished runs, both environments' artifacts and the merge
 // request, so that `recce summary`, a review server or the reference can
-// read it.
-func (s *Server) stateFile() (*check.State, error) {
+// read it. withArtifacts false leaves the artifacts out, for callers that
+// have them parsed already.
+func (s *Server) stateFile(withArtifacts bool) (*check.State, error) {
 	st := &check.State{
 		Metadata:    check.Metadata{SchemaVersion: check.SchemaVersion, RecceVersion: s.opts.Version, GeneratedAt: check.Time{Time: s.now().UTC().Truncate(time.Second)}},
 		PullRequest: s.opts.PullRequest,
 	}
 	st.Checks, st.Runs = s.ws.state()
-	if s.opts.Artifacts != nil {
+	if withArtifacts && s.opts.Artifacts != nil {
 		a, err := s.opts.Artifacts()
 		if err != nil {
 			return nil, err
@@ -31,7 +32,7 @@ func (s *Server) stateFile() (*check.State, error) {
 
 // exportState answers GET /api/state with the state file, as a download.
 func (s *Server) exportState(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.stateFile()
+	st, err := s.stateFile(true)
 	if err != nil {
 		return err
 	}
