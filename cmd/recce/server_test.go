@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,9 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/fixtures"
+	"gitlab.com/recce-go/recce/internal/gitlab"
+	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
+	"gitlab.com/recce-go/recce/internal/server"
 )
 
 // liveServer is `recce server` running in-process, as a user starts it.
@@ -248,5 +253,75 @@ func TestServerReview(t *testing.T) {
 	s.stop()
 	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
 		t.Error("the server wrote into the reviewed state file")
+	}
+}
+
+// TestBrowser is the review in a real browser (issue 6): a fake GitLab and
+// `recce server --demo` on free ports, and tests/e2e/review.mjs driving
+// Debian's Chromium through Playwright: the lineage, a row count run from a
+// node, added to the checklist and approved; Settings with a read_api
+// token (read-only explanation), then an api token (connected); the merge
+// requests, and a summary posted, exactly one note on the fake. Screenshots
+// of each screen go to tests/e2e/screenshots/.
+func TestBrowser(t *testing.T) {
+	e2e := filepath.Join(fixtures.Root(t), "tests", "e2e")
+	browser := os.Getenv("RECCE_CHROMIUM")
+	if browser == "" {
+		browser = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(browser); err != nil {
+		t.Skipf("SKIPPED the real-browser tests: no Chromium at %s. Install Debian's: sudo apt-get install chromium chromium-driver (or run .ci/run; RECCE_CHROMIUM names another binary)", browser)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("SKIPPED the real-browser tests: node is not on the PATH. Install Node.js 20 or later")
+	}
+	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core", "package.json")); err != nil {
+		t.Skip("SKIPPED the real-browser tests: playwright-core is not installed. Run: cd tests/e2e && npm ci")
+	}
+
+	fake := gitlabtest.New(t)
+	bot := fake.AddUser("recce-bot")
+	ana := fake.AddUser("ana")
+	project := fake.AddProject(42, "data/analytics")
+	fake.SetMember(project, bot, gitlabtest.Maintainer)
+	readAPI := fake.AddToken(bot, "Recce read only", []string{"read_api"}, time.Now().AddDate(0, 2, 0).Format(time.DateOnly))
+	api := fake.AddToken(bot, "Recce Integration", []string{"api"}, time.Now().AddDate(0, 6, 0).Format(time.DateOnly))
+	mrs := fake.AddMergeRequests(project, ana, 2)
+	mr := mrs[1]
+	fake.UpdateMergeRequest(mr, func(m *gitlabtest.MergeRequest) { m.Title = "Customers: lifetime value in cents" })
+
+	serverGitLab = server.GitLabOptions{Retry: gitlab.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, RateLimitWait: 5 * time.Millisecond}}
+	t.Cleanup(func() { serverGitLab = server.GitLabOptions{} })
+	env := map[string]string{"RECCE_SECRET_KEY": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="}
+	s := startServer(t, env, "server", "--demo", "--port", "0", "--data-dir", t.TempDir())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "review.mjs")
+	cmd.Dir = e2e
+	cmd.Env = append(os.Environ(),
+		"RECCE_URL="+s.url, "GITLAB_URL="+fake.URL, "GITLAB_PROJECT="+project.Path,
+		"GITLAB_READ_API_TOKEN="+readAPI.Value, "GITLAB_API_TOKEN="+api.Value,
+		"MR_IID="+strconv.FormatInt(mr.IID, 10), "CHROMIUM="+browser,
+		"SCREENSHOTS="+filepath.Join(e2e, "screenshots"))
+	out, err := cmd.CombinedOutput()
+	t.Logf("tests/e2e/review.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("the browser scenario failed (%v); the server's log:\n%s", err, s.stderr)
+	}
+
+	notes := fake.UserNotes(project.ID, mr.IID)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, gitlab.SummaryMarker) {
+		t.Errorf("%d notes on !%d after the scenario, want exactly the summary", len(notes), mr.IID)
+	}
+	if n := len(fake.UserNotes(project.ID, mrs[0].IID)); n != 0 {
+		t.Errorf("%d notes on the other merge request", n)
+	}
+	logs := s.stderr.String() + s.stdout.String()
+	for _, secret := range fake.Secrets() {
+		if strings.Contains(logs, secret) {
+			t.Errorf("a GitLab token reached the server's output")
+		}
 	}
 }

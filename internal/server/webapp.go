@@ -50,6 +50,11 @@ func webApp(dist fs.FS) http.Handler {
 			// The app's own routes (/lineage, /settings/gitlab...).
 			w.Header().Set("Cache-Control", "no-cache")
 			serveBytes(w, r, "index.html", index, nil)
+		case err != nil && name == "favicon.ico":
+			// Browsers ask for it whatever the page says; "no icon" keeps
+			// a 404 out of every page's console.
+			w.Header().Set("Cache-Control", "public, max-age=86400")
+			w.WriteHeader(http.StatusNoContent)
 		case err != nil:
 			http.NotFound(w, r)
 		default:

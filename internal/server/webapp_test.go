@@ -40,6 +40,7 @@ func TestWebApp(t *testing.T) {
 	h.ok(404, "GET", "/assets/index-gone.js", nil)
 	h.ok(404, "GET", "/robots.txt", nil)
 	h.ok(200, "GET", "/favicon.svg", nil)
+	h.ok(204, "GET", "/favicon.ico", nil) // asked for by browsers; none in this app
 
 	// Compressed for clients that accept it.
 	z := h.ok(200, "GET", "/assets/index-abc123.js", nil, "Accept-Encoding", "gzip")
