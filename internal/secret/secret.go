@@ -189,3 +189,60 @@ func checkPrivate(path string) error {
 	}
 	return nil
 }
+
+// ---- key rotation ----
+//
+// Rotating the key: make a new key (NewKey), re-encrypt every stored secret
+// from the old Box to the new one (store.RotateSecretKey, one transaction),
+// then give the server the new key (RECCE_SECRET_KEY or the key file) and
+// destroy the old one. Until the rotation commits, the old key opens
+// everything; after it, only the new one does.
+
+// NewKey returns a new random key, base64-encoded as RECCE_SECRET_KEY and
+// the key file hold it.
+func NewKey() string {
+	key := make([]byte, KeySize)
+	rand.Read(key) // never fails
+	return base64.StdEncoding.EncodeToString(key)
+}
+
+// ParseKey returns the Box for a base64-encoded key (the form of
+// RECCE_SECRET_KEY and of the key file), for example the old key given to a
+// rotation. The error never quotes the key.
+func ParseKey(encoded string) (*Box, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+	if err != nil || len(key) != KeySize {
+		return nil, fmt.Errorf("a secret key must be the base64 encoding of %d random bytes (make one with: openssl rand -base64 32)", KeySize)
+	}
+	return New(key)
+}
+
+// LoadKeyFile returns the Box for the key in a key file (made by Load, or
+// by hand with mode 0600). Unlike Load, it never creates the file: a
+// rotation's old key must exist.
+func LoadKeyFile(path string) (*Box, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the secret key file: %w", err)
+	}
+	if err := checkPrivate(path); err != nil {
+		return nil, err
+	}
+	b, err := ParseKey(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("secret key file %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Reseal opens sealed with b and seals the plaintext with to, for the same
+// purpose. The plaintext is wiped from memory afterwards (as far as Go
+// allows: the copy inside the cipher is gone with its stack frame).
+func (b *Box) Reseal(sealed []byte, purpose string, to *Box) ([]byte, error) {
+	pt, err := b.Open(sealed, purpose)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	return to.Seal(pt, purpose)
+}

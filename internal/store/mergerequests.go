@@ -46,16 +46,36 @@ type UpsertResult struct {
 	New       []int64 // iids not tracked before
 	Changed   []int64 // iids with new activity (commit, state, title, draft, branches)
 	Unchanged int     // merge requests whose update was not activity (for example our own note)
+
+	// Outdated are the iids whose session state was for the previous head
+	// and now reviews an older commit than the head (a push): their note
+	// must say so. CaughtUp are those whose new head is the commit their
+	// state reviews (the upload came before the webhook).
+	Outdated []int64
+	CaughtUp []int64
 }
 
 // UpsertMergeRequests records merge requests as GitLab reported them (sync or
 // webhook), in one transaction. The summary fields are left as they are.
 func (s *Store) UpsertMergeRequests(ctx context.Context, mrs []MergeRequest) (UpsertResult, error) {
+	return s.UpsertMergeRequestsThen(ctx, mrs, nil)
+}
+
+// UpsertMergeRequestsThen is UpsertMergeRequests that also enqueues, in the
+// same transaction, the jobs jobsFor asks for given the result (for example
+// a summary refresh for each Outdated session): a crash cannot separate
+// "the head moved" from "the note will say so". jobsFor may be nil.
+func (s *Store) UpsertMergeRequestsThen(ctx context.Context, mrs []MergeRequest, jobsFor func(UpsertResult) []NewJob) (UpsertResult, error) {
 	var res UpsertResult
-	now := time.Now().UnixMilli()
+	now := s.now().UnixMilli()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = UpsertResult{}
 		for _, mr := range mrs {
 			old, err := scanMergeRequest(tx.QueryRowContext(ctx, s.d.rebind(selectMR+` WHERE project_id = ? AND iid = ?`), mr.ProjectID, mr.IID))
+			oldSHA := ""
+			if old != nil {
+				oldSHA = old.SHA
+			}
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				res.New = append(res.New, mr.IID)
@@ -92,6 +112,18 @@ func (s *Store) UpsertMergeRequests(ctx context.Context, mrs []MergeRequest) (Up
 			if err != nil {
 				return err
 			}
+			if mr.SHA != oldSHA && mr.SHA != "" {
+				if err := s.noteHeadMove(ctx, tx, &res, mr.ProjectID, mr.IID, oldSHA, mr.SHA); err != nil {
+					return err
+				}
+			}
+		}
+		if jobsFor != nil {
+			for _, j := range jobsFor(res) {
+				if _, _, err := s.enqueueTx(ctx, tx, j); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -99,6 +131,25 @@ func (s *Store) UpsertMergeRequests(ctx context.Context, mrs []MergeRequest) (Up
 		return UpsertResult{}, fmt.Errorf("store merge requests: %w", err)
 	}
 	return res, nil
+}
+
+// noteHeadMove tells whether a merge request's new head outdated its
+// session's state, or caught up with it.
+func (s *Store) noteHeadMove(ctx context.Context, tx *sql.Tx, res *UpsertResult, projectID, iid int64, oldSHA, newSHA string) error {
+	var stateSHA string
+	err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT state_sha FROM mr_sessions WHERE project_id = ? AND iid = ? AND revision > 0`),
+		projectID, iid).Scan(&stateSHA)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case stateSHA == newSHA:
+		res.CaughtUp = append(res.CaughtUp, iid)
+	case stateSHA == oldSHA:
+		res.Outdated = append(res.Outdated, iid)
+	}
+	return nil
 }
 
 const selectMR = `SELECT project_id, iid, title, state, draft, source_branch, target_branch, sha, author, web_url,

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 )
 
 // A migration moves the schema one version up. Migrations are append-only:
@@ -70,42 +68,134 @@ var migrations = []migration{
 			last_full_sync_at {{int64}} NOT NULL
 		)`,
 	}},
+	{2, "merge request sessions, job queue, server API tokens", []string{
+		// One session per merge request (sessions.go). The merge request's
+		// head commit and its summary note stay in merge_requests, their one
+		// home; a session row holds what the pipeline uploaded and what the
+		// review made of it.
+		`CREATE TABLE mr_sessions (
+			project_id {{int64}} NOT NULL,
+			iid {{int64}} NOT NULL,
+			revision {{int64}} NOT NULL DEFAULT 0,
+			state_sha TEXT NOT NULL DEFAULT '',
+			verdict TEXT NOT NULL DEFAULT '',
+			result_error TEXT NOT NULL DEFAULT '',
+			state_json TEXT NOT NULL DEFAULT '',
+			artifacts_blob TEXT NOT NULL DEFAULT '',
+			artifacts_size {{int64}} NOT NULL DEFAULT 0,
+			pipeline_id {{int64}} NOT NULL DEFAULT 0,
+			job_id {{int64}} NOT NULL DEFAULT 0,
+			uploaded_by TEXT NOT NULL DEFAULT '',
+			uploaded_at {{int64}} NOT NULL DEFAULT 0,
+			workspace_json TEXT NOT NULL DEFAULT '',
+			workspace_saved_at {{int64}} NOT NULL DEFAULT 0,
+			commit_status_sha TEXT NOT NULL DEFAULT '',
+			commit_status_state TEXT NOT NULL DEFAULT '',
+			commit_status_posted_at {{int64}} NOT NULL DEFAULT 0,
+			updated_at {{int64}} NOT NULL,
+			PRIMARY KEY (project_id, iid)
+		)`,
+		// The durable job queue (jobs.go). state: pending, running, done, dead.
+		`CREATE TABLE jobs (
+			id {{id}},
+			kind TEXT NOT NULL,
+			payload TEXT NOT NULL,
+			dedupe_key TEXT,
+			state TEXT NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0,
+			max_attempts INTEGER NOT NULL,
+			run_after {{int64}} NOT NULL,
+			lease_token TEXT NOT NULL DEFAULT '',
+			lease_owner TEXT NOT NULL DEFAULT '',
+			lease_until {{int64}} NOT NULL DEFAULT 0,
+			last_error TEXT NOT NULL DEFAULT '',
+			created_at {{int64}} NOT NULL,
+			updated_at {{int64}} NOT NULL,
+			finished_at {{int64}} NOT NULL DEFAULT 0
+		)`,
+		// At most one pending job per dedupe key; a running one does not
+		// count, so that work arriving during a run is queued after it.
+		`CREATE UNIQUE INDEX jobs_pending_dedupe ON jobs (dedupe_key) WHERE state = 'pending'`,
+		`CREATE INDEX jobs_ready ON jobs (state, run_after)`,
+		`CREATE INDEX jobs_lease ON jobs (state, lease_until)`,
+		// Server API tokens (apitokens.go): only a hash is kept.
+		`CREATE TABLE api_tokens (
+			id {{id}},
+			name TEXT NOT NULL,
+			lookup TEXT NOT NULL UNIQUE,
+			hash {{blob}} NOT NULL,
+			created_at {{int64}} NOT NULL,
+			last_used_at {{int64}} NOT NULL DEFAULT 0
+		)`,
+	}},
 }
+
+// migrationLockKey is the PostgreSQL advisory lock held while migrating: an
+// arbitrary constant, the same for every recce ("recce" in ASCII).
+const migrationLockKey int64 = 0x7265636365
 
 // migrate applies the migrations the database has not seen, each in its own
 // transaction with its schema_migrations row, so a failure leaves the schema
-// at the last complete version. With several server instances on one
-// PostgreSQL (issue 7), wrap this in an advisory lock.
+// at the last complete version.
+//
+// Several server instances may start at once on one PostgreSQL: each takes a
+// session-level advisory lock on one pinned connection before reading the
+// version, so the first migrates and the others, once they get the lock,
+// find nothing left to do. On SQLite, each migration's IMMEDIATE transaction
+// holds the write lock and reads the version again inside it, which gives
+// the same guarantee between processes sharing a file.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	defer conn.Close()
+	if s.d.name == "postgres" {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+		// The lock belongs to the connection: release it before the
+		// connection goes back to the pool (closing it would release it too).
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at `+s.d.ddl("{{int64}}")+` NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	var current int
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if latest := migrations[len(migrations)-1].version; current > latest {
-		return fmt.Errorf("the database is at schema version %d, newer than this recce knows (%d): upgrade recce", current, latest)
-	}
+	latest := migrations[len(migrations)-1].version
 	for _, m := range migrations {
-		if m.version <= current {
-			continue
-		}
-		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := func() error {
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			var current int
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if current > latest {
+				return fmt.Errorf("the database is at schema version %d, newer than this recce knows (%d): upgrade recce", current, latest)
+			}
+			if m.version <= current {
+				return nil
+			}
 			for _, stmt := range m.up {
 				if _, err := tx.ExecContext(ctx, s.d.ddl(stmt)); err != nil {
-					return err
+					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 				}
 			}
-			_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
-				m.version, m.name, time.Now().UnixMilli())
+			if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
+				m.version, m.name, s.now().UnixMilli()); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+			return tx.Commit()
+		}()
+		if err != nil {
 			return err
-		}); err != nil {
-			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 		}
 	}
 	return nil

@@ -2,10 +2,16 @@
 // merge requests, webhook deliveries and sync cursors.
 //
 // The default backend is an embedded SQLite database (modernc.org/sqlite, pure
-// Go, no cgo) in the data directory; PostgreSQL for teams comes with the server
-// (issue 7) through the same API: queries are portable and the differences
-// live in dialect.go. Methods are shaped after what callers do
-// (SaveConnection, UpsertMergeRequests), not after tables.
+// Go, no cgo) in the data directory; PostgreSQL (pgx) lets several server
+// instances share one store. Both run the same queries and the same
+// migrations: the differences live in dialect.go, and every test of the
+// package runs against both (see backends in the tests). Methods are shaped
+// after what callers do (SaveConnection, RecordUpload, ClaimJob), not after
+// tables.
+//
+// Times are stored as Unix milliseconds taken from the Go clock of the
+// instance that writes them (never the database's now()), so that tests can
+// move time and SQLite and PostgreSQL behave the same.
 package store
 
 import (
@@ -17,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -24,11 +32,41 @@ import (
 // FileName is the SQLite database's name inside the data directory.
 const FileName = "recce.db"
 
-// Store is the app's data. It is safe for concurrent use.
+// Store is the app's data. It is safe for concurrent use, and several Store
+// values (in one process or in several server instances) may share one
+// PostgreSQL database or one SQLite file.
 type Store struct {
 	db   *sql.DB
 	d    dialect
 	path string // SQLite file; empty for other backends
+
+	now   func() time.Time // the clock; tests move it
+	retry JobRetry         // backoff of failed jobs
+}
+
+func newStore(db *sql.DB, d dialect, path string) *Store {
+	return &Store{db: db, d: d, path: path, now: time.Now, retry: DefaultJobRetry}
+}
+
+// Open opens the store named by databaseURL: PostgreSQL for a
+// postgres:// or postgresql:// URL, else (empty URL) the SQLite database in
+// dataDir. Error messages never hold the URL's password.
+func Open(ctx context.Context, dataDir, databaseURL string) (*Store, error) {
+	u := strings.TrimSpace(databaseURL)
+	switch {
+	case u == "":
+		return OpenSQLite(ctx, dataDir)
+	case IsPostgresURL(u):
+		return OpenPostgres(ctx, u)
+	default:
+		return nil, errors.New("--database-url must be a PostgreSQL URL (postgres://user:password@host:5432/database?sslmode=require), or empty for the embedded SQLite database in the data directory")
+	}
+}
+
+// IsPostgresURL reports whether u names a PostgreSQL database.
+func IsPostgresURL(u string) bool {
+	l := strings.ToLower(strings.TrimSpace(u))
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 // DefaultDataDir is where the data lives unless --data-dir says otherwise:
@@ -76,7 +114,7 @@ func OpenSQLite(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, d: sqliteDialect, path: path}
+	s := newStore(db, sqliteDialect, path)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -92,6 +130,9 @@ func OpenSQLite(ctx context.Context, dir string) (*Store, error) {
 	return s, nil
 }
 
+// Backend is "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.d.name }
+
 // Path is the SQLite database file ("" for other backends).
 func (s *Store) Path() string { return s.path }
 
@@ -104,6 +145,14 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return s.db.QueryRowContext(ctx, s.d.rebind(q), args...)
+}
+
+// querier is what *sql.DB and *sql.Tx share, for helpers that run inside
+// or outside a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
