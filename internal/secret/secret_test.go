@@ -137,3 +137,64 @@ func TestAnotherKeyCannotOpen(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestResealMovesAValueToTheNewKey(t *testing.T) {
+	oldKey, err := ParseKey(NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey, _ := ParseKey(NewKey())
+	if NewKey() == NewKey() {
+		t.Fatal("NewKey repeats itself")
+	}
+	sealed, _ := oldKey.Seal([]byte("glpat-x"), "gitlab.token")
+	moved, err := oldKey.Reseal(sealed, "gitlab.token", newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oldKey.Open(moved, "gitlab.token"); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("the old key opens the resealed value: %v", err)
+	}
+	if pt, err := newKey.Open(moved, "gitlab.token"); err != nil || string(pt) != "glpat-x" {
+		t.Fatalf("new key: %q %v", pt, err)
+	}
+	// The purpose stays bound.
+	if _, err := newKey.Open(moved, "gitlab.webhook_secret"); !errors.Is(err, ErrDecrypt) {
+		t.Fatal("the resealed value opens under another purpose")
+	}
+	if _, err := newKey.Reseal(sealed, "gitlab.token", oldKey); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("reseal with the wrong key: %v", err)
+	}
+}
+
+func TestParseKeyAndLoadKeyFile(t *testing.T) {
+	const notAKey = "c2hvcnQ=" // "short"
+	if _, err := ParseKey(notAKey); err == nil || strings.Contains(err.Error(), notAKey) {
+		t.Fatalf("ParseKey(short) = %v", err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "old.key")
+	if _, err := LoadKeyFile(path); err == nil {
+		t.Fatal("a missing key file was accepted")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("LoadKeyFile created the file")
+	}
+	key := NewKey()
+	os.WriteFile(path, []byte(key+"\n"), 0o600)
+	b, err := LoadKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromString, _ := ParseKey(key)
+	sealed, _ := fromString.Seal([]byte("v"), "p")
+	if pt, err := b.Open(sealed, "p"); err != nil || string(pt) != "v" {
+		t.Fatalf("the file's key differs from the string's: %v", err)
+	}
+	if runtime.GOOS != "windows" {
+		os.Chmod(path, 0o644)
+		if _, err := LoadKeyFile(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Fatalf("a world-readable key file: %v", err)
+		}
+	}
+}
