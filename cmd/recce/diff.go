@@ -422,6 +422,9 @@ func printProfile(w io.Writer, r *diff.ProfileResult) error {
 	seen := map[string]bool{}
 	add := func(name, typ string, b, c *diff.ColumnProfile) {
 		bm, cm := measures(b), measures(c)
+		if b != nil && c != nil && b.DataType != c.DataType {
+			typ = term.Yellow(w, b.DataType+" → "+c.DataType)
+		}
 		row := []string{name, typ}
 		for i := range cm {
 			switch {
