@@ -363,3 +363,22 @@ func webhookPayload(t *testing.T, projectID, iid int64, title string) []byte {
 	}
 	return out
 }
+
+func TestBackgroundSync(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.SyncInterval = 20 * time.Millisecond })
+	e := newGitLab(t, h)
+	e.connect(h, e.api, 200)
+	var mrs []map[string]any
+	h.ok(200, "GET", "/api/integrations/gitlab/merge-requests", nil).json(t, &mrs)
+	if len(mrs) != 3 {
+		t.Fatalf("%d merge requests", len(mrs))
+	}
+	e.fake.AddMergeRequests(e.project, e.human, 1)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		h.ok(200, "GET", "/api/integrations/gitlab/merge-requests", nil).json(t, &mrs)
+		if len(mrs) == 4 {
+			return
+		}
+	}
+	t.Fatalf("a new merge request did not arrive by the background sync: %d listed", len(mrs))
+}

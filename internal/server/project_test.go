@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -141,5 +144,27 @@ func TestUnknownAPIPathsAnswerJSON(t *testing.T) {
 	}
 	if m := r.object(t); !strings.Contains(m["error"].(string), "not allowed") {
 		t.Errorf("405: %v", m)
+	}
+}
+
+func TestJSONAnswersCompressed(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t))
+	plain := h.ok(200, "GET", "/api/info", nil, "Accept-Encoding", "identity")
+	z := h.ok(200, "GET", "/api/info", nil, "Accept-Encoding", "gzip, deflate")
+	if z.header.Get("Content-Encoding") != "gzip" || plain.header.Get("Content-Encoding") != "" || len(z.body) >= len(plain.body)/3 {
+		t.Fatalf("gzip: %q (%d bytes), plain %q (%d bytes)", z.header.Get("Content-Encoding"), len(z.body), plain.header.Get("Content-Encoding"), len(plain.body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := io.ReadAll(zr); !bytes.Equal(body, plain.body) {
+		t.Error("the gzipped answer differs from the plain one")
+	}
+	// Errors and empty answers too are well-formed.
+	if r := h.ok(404, "GET", "/api/nodes/nope", nil, "Accept-Encoding", "gzip"); r.header.Get("Content-Encoding") == "gzip" {
+		if _, err := gzip.NewReader(bytes.NewReader(r.body)); err != nil {
+			t.Errorf("gzipped 404: %v", err)
+		}
 	}
 }

@@ -7,7 +7,7 @@
 //	server.go        Options, New, the routes (all of them, in one place), Serve
 //	security.go      host, sign-in, same-origin rules and security headers
 //	respond.go       JSON answers, errors, request bodies
-//	middleware.go    request logs and panic recovery
+//	middleware.go    request logs, panic recovery, gzip of JSON answers
 //	health.go        GET /api/health, /api/ready
 //	project.go       GET /api/info, /api/nodes/{id}, /api/select
 //	checks.go        /api/checks...
@@ -225,7 +225,7 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.Handle("/api/", apiNotFound(mux))
 	mux.Handle("/", webApp(s.opts.WebApp))
-	return recoverPanics(s.log, logRequests(s.log, securityHeaders(s.guard.wrap(mux))))
+	return recoverPanics(s.log, logRequests(s.log, securityHeaders(s.guard.wrap(gzipJSON(mux)))))
 }
 
 // apiNotFound answers paths under /api/ that no route takes: 405 with the
