@@ -144,7 +144,7 @@ func TestResealMovesAValueToTheNewKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	newKey, _ := ParseKey(NewKey())
-	if NewKey() == NewKey() {
+	if k1, k2 := NewKey(), NewKey(); k1 == k2 {
 		t.Fatal("NewKey repeats itself")
 	}
 	sealed, _ := oldKey.Seal([]byte("glpat-x"), "gitlab.token")
