@@ -42,6 +42,9 @@ type DetailRow struct {
 	Changed []string `json:"changed,omitempty"`
 }
 
+// Changed reports whether any row differs.
+func (r *ValueDetailResult) Changed() bool { return len(r.Rows) > 0 }
+
 // Row statuses of a value detail.
 const (
 	RowAdded    = "added"

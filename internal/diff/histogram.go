@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -240,4 +241,9 @@ func literal(v float64) string {
 		return strconv.FormatInt(int64(v), 10)
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// Changed reports whether the distributions differ.
+func (r *HistogramResult) Changed() bool {
+	return r.Base.Total != r.Current.Total || !slices.Equal(r.Base.Counts, r.Current.Counts)
 }

@@ -141,8 +141,8 @@ func TestJaffleValueDiffOfCustomers(t *testing.T) {
 		select * from jaffle_shop.prod.customers except select * from jaffle_shop.dev.customers)`))
 	customers := int64(len(readCSV(t, "raw_customers.csv")))
 	want := diff.ValueSummary{Total: customers, Modified: differing, Unchanged: customers - differing}
-	if res.Summary != want {
-		t.Errorf("summary %+v, want %+v", res.Summary, want)
+	if res.Summary != want || res.Changed() != (differing > 0) {
+		t.Errorf("summary %+v (changed %v), want %+v", res.Summary, res.Changed(), want)
 	}
 	wantCols := []string{"first_name", "last_name", "first_order", "most_recent_order", "number_of_orders", "customer_lifetime_value"}
 	if len(res.Columns) != len(wantCols) {
@@ -193,6 +193,9 @@ func TestJaffleProfile(t *testing.T) {
 	}
 	total := int64(len(customers))
 	buyers := int64(len(perCustomer))
+	if res.Changed() {
+		t.Errorf("the profiles of both environments are the same, Changed says otherwise")
+	}
 	for side, prof := range map[string][]diff.ColumnProfile{"base": res.Base, "current": res.Current} {
 		if len(prof) != 4 {
 			t.Fatalf("%s: %d columns", side, len(prof))
@@ -246,6 +249,9 @@ func TestJaffleTopKAndHistogram(t *testing.T) {
 		}
 	}
 
+	if topk.Changed() {
+		t.Error("top-k: the environments agree, Changed says otherwise")
+	}
 	// One bin per order count: the range 1..max is smaller than 50 bins.
 	h, err := diff.Histogram(ctx, e, diff.HistogramParams{Model: "customers", ColumnName: "number_of_orders"})
 	if err != nil {
@@ -264,6 +270,9 @@ func TestJaffleTopKAndHistogram(t *testing.T) {
 		}
 	}
 
+	if h.Changed() {
+		t.Error("histogram: the environments agree, Changed says otherwise")
+	}
 	// A string column is refused with a clear error.
 	_, err = diff.Histogram(ctx, e, diff.HistogramParams{Model: "customers", ColumnName: "first_name"})
 	if err == nil || !strings.Contains(err.Error(), "needs numbers or dates") {

@@ -228,6 +228,9 @@ func checkPlanted(t *testing.T, w warehouse.Warehouse, database string) {
 		if *res.Base[0].IsUnique != true || *res.Base[2].DistinctCount != 1000 || *res.Current[2].DistinctCount != 990+1 {
 			t.Errorf("id unique %v, b distinct %d / %d", *res.Base[0].IsUnique, *res.Base[2].DistinctCount, *res.Current[2].DistinctCount)
 		}
+		if !res.Changed() {
+			t.Error("profile: Changed is false")
+		}
 		if res.Base[0].Median == nil || *res.Base[0].Median != 500.5 {
 			t.Errorf("median of id %v", res.Base[0].Median)
 		}
@@ -238,7 +241,7 @@ func checkPlanted(t *testing.T, w warehouse.Warehouse, database string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tk.Current.Values[0] != "added" || tk.Current.Counts[0] != 25 || tk.Base.Counts[0] != 0 {
+		if tk.Current.Values[0] != "added" || tk.Current.Counts[0] != 25 || tk.Base.Counts[0] != 0 || !tk.Changed() {
 			t.Errorf("top-1 of b: %+v %+v", tk.Base, tk.Current)
 		}
 		h, err := diff.Histogram(ctx, e, diff.HistogramParams{Model: "orders", ColumnName: "d", NumBins: 10})
@@ -251,7 +254,7 @@ func checkPlanted(t *testing.T, w warehouse.Warehouse, database string) {
 		for i := range h.Base.Counts {
 			nb, nc = nb+h.Base.Counts[i], nc+h.Current.Counts[i]
 		}
-		if nb != 1000 || nc != 1015 || h.Current.Counts[9] != 25 || h.Base.Counts[9] != 0 || h.Kind != warehouse.KindDate {
+		if nb != 1000 || nc != 1015 || h.Current.Counts[9] != 25 || h.Base.Counts[9] != 0 || h.Kind != warehouse.KindDate || !h.Changed() {
 			t.Errorf("histogram of d: %+v", h)
 		}
 		hc, err := diff.Histogram(ctx, e, diff.HistogramParams{Model: "orders", ColumnName: "c", NumBins: 4})

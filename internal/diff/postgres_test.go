@@ -12,6 +12,7 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/diff"
+	"gitlab.com/recce-go/recce/internal/diff/difftest"
 	"gitlab.com/recce-go/recce/internal/fixtures"
 	"gitlab.com/recce-go/recce/internal/pgtest"
 	"gitlab.com/recce-go/recce/internal/warehouse"
@@ -293,6 +294,24 @@ func TestFivetranJiraPostgres(t *testing.T) {
 		}
 		if nb != 4 {
 			t.Errorf("histogram base counts %v", h.Base.Counts)
+		}
+	})
+
+	t.Run("a json column compares as text", func(t *testing.T) {
+		execAll(t, w,
+			`create table base.events as select i as id, json_build_object('n', i) as payload from generate_series(1, 6) as t(i)`,
+			`create table current.events as select id, case when id = 2 then json_build_object('n', 20) else payload end as payload from base.events`)
+		je := &diff.Envs{Warehouse: w, Base: difftest.Manifest(db, "base", "events"), Current: difftest.Manifest(db, "current", "events")}
+		res, err := diff.Value(ctx, je, diff.ValueParams{Model: "events", PrimaryKey: diff.Keys{"id"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.Modified != 1 || res.Columns[0].Mismatched != 1 {
+			t.Errorf("%+v", res)
+		}
+		tk, err := diff.TopK(ctx, je, diff.TopKParams{Model: "events", ColumnName: "payload", K: 3})
+		if err != nil || len(tk.Current.Values) != 3 {
+			t.Errorf("top-k of json: %v %+v", err, tk)
 		}
 	})
 

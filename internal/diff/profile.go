@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -150,4 +152,20 @@ func profileRelation(ctx context.Context, w warehouse.Warehouse, rel, label stri
 		out[i] = cp
 	}
 	return out, nil
+}
+
+// Changed reports whether any measure of any column differs between the
+// environments, or a column was added or removed.
+func (r *ProfileResult) Changed() bool {
+	if len(r.Base) != len(r.Current) {
+		return true
+	}
+	for i := range r.Base {
+		b, err1 := json.Marshal(r.Base[i])
+		c, err2 := json.Marshal(r.Current[i])
+		if err1 != nil || err2 != nil || !bytes.Equal(b, c) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -93,8 +94,9 @@ func TopK(ctx context.Context, e *Envs, p TopKParams) (*TopKResult, error) {
 	}
 	d := e.dialect()
 	// Values compare as they are, unless the column changed kind between
-	// the sides: then as text.
-	asText := bs.rel != "" && cs.rel != "" && bs.col.Kind != cs.col.Kind
+	// the sides or has a type without equality: then as text.
+	asText := (bs.rel != "" && cs.rel != "" && needsText(bs.col.Kind, cs.col.Kind)) ||
+		bs.col.Kind == warehouse.KindUnknown || cs.col.Kind == warehouse.KindUnknown
 	group := func(s sideSelect) string {
 		if s.rel == "" { // the model is missing on this side: no values
 			return "select null as v, 0 as n where 1 = 0"
@@ -154,4 +156,10 @@ limit %d`, group(bs), group(cs), k)
 		res.Current.Counts = append(res.Current.Counts, warehouse.Int64(r[2]))
 	}
 	return res, nil
+}
+
+// Changed reports whether the counts (of the top values, of non-null
+// values or of rows) differ between the environments.
+func (r *TopKResult) Changed() bool {
+	return r.Base.Valids != r.Current.Valids || r.Base.Total != r.Current.Total || !slices.Equal(r.Base.Counts, r.Current.Counts)
 }

@@ -148,11 +148,10 @@ func planKeyed(ctx context.Context, w warehouse.Warehouse, base, current source,
 }
 
 // sides returns the SQL of a column on each side of the join (aliases b
-// and c), both cast to text when the sides' types differ in kind, so that
-// a column retyped from number to text still compares instead of failing.
+// and c), both cast to text when needsText says so.
 func (p *keyedPlan) sides(pc pairCol) (b, c string) {
 	b, c = "b."+p.d.QuoteIdent(pc.base.Name), "c."+p.d.QuoteIdent(pc.current.Name)
-	if pc.base.Kind != pc.current.Kind && !(pc.base.Kind.Numeric() && pc.current.Kind.Numeric()) {
+	if needsText(pc.base.Kind, pc.current.Kind) {
 		b, c = p.d.CastText(b), p.d.CastText(c)
 	}
 	return b, c
@@ -166,6 +165,17 @@ func (p *keyedPlan) equal(pc pairCol) string {
 // presence is the name of a constant column added to each side, so that
 // a side's presence in a joined row is known even when its key is null.
 const presence = "recce__in"
+
+// needsText reports whether values of two kinds compare as text: when the
+// kinds differ (a column retyped from number to text still compares
+// instead of failing), or when a type is unknown (PostgreSQL's json has no
+// equality, nested types may lack one).
+func needsText(a, b warehouse.Kind) bool {
+	if a == warehouse.KindUnknown || b == warehouse.KindUnknown {
+		return true
+	}
+	return a != b && !(a.Numeric() && b.Numeric())
+}
 
 // join is the FROM clause joining the sides on the key. Keys are checked
 // unique and not null (see summary and checkKeys), so plain equality is
