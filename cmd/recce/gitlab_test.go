@@ -252,7 +252,7 @@ func TestGitLabPostSummaryInputErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"recce_state.json"}, "summary renderer"},
+		{[]string{"recce_state.json"}, "open state file"},
 		{[]string{"--summary-file", noStatus, "--commit-status"}, "recce:status=success"},
 		{[]string{"--summary-file", big}, "over GitLab's limit"},
 		{[]string{}, "nothing to post"},
