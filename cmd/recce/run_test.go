@@ -185,7 +185,7 @@ func TestRunCleanChange(t *testing.T) {
 		t.Errorf("status %s", rep.Status)
 	}
 	md := recceOK(t, "summary", state)
-	if !strings.HasPrefix(md, summary.Marker(summary.StatusSuccess)+"\n# Recce Summary\n**✅ No data mismatch detected**") || !strings.Contains(md, "No changed module was detected.") {
+	if !strings.HasPrefix(md, summary.Marker(summary.StatusSuccess)+"\n# Recce Summary\n**✅ No data mismatch detected: ") || !strings.Contains(md, "No changed module was detected.") {
 		t.Errorf("clean summary:\n%s", md)
 	}
 }

@@ -83,15 +83,15 @@ func headline(s *Summary) string {
 	n := s.Checks
 	switch {
 	case n.Run == 0:
-		return "**✅ No checks ran.** Add preset checks to recce.yml to validate the data."
+		return "✅ No checks ran: add preset checks to recce.yml to validate the data."
 	case n.Mismatch > 0 && n.Incomplete > 0:
-		return fmt.Sprintf("**❌ Data mismatch detected** in %d of %s; %d did not complete.", n.Mismatch, plural(n.Run, "check", "checks"), n.Incomplete)
+		return fmt.Sprintf("❌ Data mismatch detected in %d of %s; %d did not complete.", n.Mismatch, plural(n.Run, "check", "checks"), n.Incomplete)
 	case n.Mismatch > 0:
-		return fmt.Sprintf("**❌ Data mismatch detected** in %d of %s.", n.Mismatch, plural(n.Run, "check", "checks"))
+		return fmt.Sprintf("❌ Data mismatch detected in %d of %s.", n.Mismatch, plural(n.Run, "check", "checks"))
 	case n.Incomplete > 0:
-		return fmt.Sprintf("**⚠️ %d of %s did not complete**; no data mismatch detected in the others.", n.Incomplete, plural(n.Run, "check", "checks"))
+		return fmt.Sprintf("⚠️ %d of %s did not complete; no data mismatch detected in the others.", n.Incomplete, plural(n.Run, "check", "checks"))
 	}
-	return fmt.Sprintf("**✅ No data mismatch detected**: %s ran clean.", plural(n.Run, "check", "checks"))
+	return fmt.Sprintf("✅ No data mismatch detected: %s ran clean.", plural(n.Run, "check", "checks"))
 }
 
 // Lineage is the graph of changed nodes and their descendants.

@@ -108,7 +108,7 @@ func renderMarkdown(s *Summary, d detail) string {
 	var b strings.Builder
 	b.WriteString(Marker(s.Status) + "\n")
 	b.WriteString("# Recce Summary\n")
-	b.WriteString(s.Headline + "\n\n")
+	b.WriteString("**" + s.Headline + "**\n\n")
 
 	b.WriteString("## Manifest Information\n")
 	b.WriteString(tableHead(" ", "Manifest", "Catalog"))
