@@ -438,23 +438,59 @@ func (s *Server) Hooks() []Hook {
 	return copies(s.hooks)
 }
 
-// Job is a running CI job, found by its CI_JOB_TOKEN.
+// Job is a CI job, found by its CI_JOB_TOKEN while it runs.
 type Job struct {
 	ID        int64
 	ProjectID int64
-	Ref       string
+	Ref       string // the branch, or refs/merge-requests/<iid>/head for a merge request pipeline
 	SHA       string
 	Token     string
+	// PipelineID and PipelineIID are the job's pipeline; PipelineSource is
+	// how it started: "push" for a branch pipeline, "merge_request_event"
+	// for a merge request pipeline.
+	PipelineID     int64
+	PipelineIID    int64
+	PipelineSource string
+	// Status is "running" until FinishJob; GitLab refuses the token of a
+	// job that is not running (401).
+	Status string
 }
 
-// AddJob adds a running job of a project and returns its job token.
+// AddJob adds a running job of a branch pipeline and returns it with its
+// job token.
 func (s *Server) AddJob(p *Project, ref, sha string) *Job {
+	return s.addJob(p, ref, sha, "push")
+}
+
+// AddMergeRequestJob adds a running job of a merge request pipeline
+// (CI_PIPELINE_SOURCE=merge_request_event): its ref is
+// refs/merge-requests/<iid>/head, or .../merge for a merged results
+// pipeline, whose sha is then a merge commit rather than the head.
+func (s *Server) AddMergeRequestJob(p *Project, iid int64, sha string, mergedResults bool) *Job {
+	kind := "head"
+	if mergedResults {
+		kind = "merge"
+	}
+	return s.addJob(p, fmt.Sprintf("refs/merge-requests/%d/%s", iid, kind), sha, "merge_request_event")
+}
+
+func (s *Server) addJob(p *Project, ref, sha, source string) *Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j := &Job{ID: s.id(), ProjectID: p.ID, Ref: ref, SHA: sha}
+	j := &Job{ID: s.id(), ProjectID: p.ID, Ref: ref, SHA: sha, PipelineID: s.id(), PipelineSource: source, Status: "running"}
+	j.PipelineIID = j.PipelineID % 1000
 	j.Token = fmt.Sprintf("glcbt-fake%010d", j.ID)
 	s.jobs[j.Token] = j
 	return j
+}
+
+// FinishJob ends a job: its token stops working.
+func (s *Server) FinishJob(j *Job) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stored := s.jobs[j.Token]; stored != nil {
+		stored.Status = "success"
+	}
 }
 
 // ---- the request log ----

@@ -814,18 +814,24 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 		tok = r.URL.Query().Get("job_token")
 	}
 	j := s.jobs[tok]
-	if j == nil {
+	if j == nil || j.Status != "running" {
 		message(w, http.StatusUnauthorized, "401 Unauthorized")
 		return
 	}
 	p := s.projects[j.ProjectID]
 	fx := s.fixtureJob
+	created := s.now().UTC().Format(time.RFC3339Nano)
+	// GitLab's Ci::Job entity: the pipeline is a PipelineBasic (with its
+	// source since 14.x); the project holds only ci_job_token_scope_enabled,
+	// so the project id is the pipeline's.
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": j.ID, "status": "running", "stage": fx["build_stage"], "name": fx["build_name"], "ref": j.Ref,
-		"tag": false, "allow_failure": false, "created_at": s.now().UTC().Format(time.RFC3339Nano),
-		"commit":   map[string]any{"id": j.SHA, "short_id": j.SHA[:8]},
-		"pipeline": map[string]any{"id": fx["pipeline_id"], "project_id": j.ProjectID, "ref": j.Ref, "sha": j.SHA, "status": "running"},
-		"project":  map[string]any{"id": p.ID, "path_with_namespace": p.Path},
-		"web_url":  fmt.Sprintf("%s/-/jobs/%d", s.projectWebURL(p), j.ID),
+		"id": j.ID, "status": j.Status, "stage": fx["build_stage"], "name": fx["build_name"], "ref": j.Ref,
+		"tag": false, "allow_failure": false, "created_at": created,
+		"commit": map[string]any{"id": j.SHA, "short_id": j.SHA[:8]},
+		"pipeline": map[string]any{"id": j.PipelineID, "iid": j.PipelineIID, "project_id": j.ProjectID, "ref": j.Ref,
+			"sha": j.SHA, "status": "running", "source": j.PipelineSource, "created_at": created, "updated_at": created,
+			"web_url": fmt.Sprintf("%s/-/pipelines/%d", s.projectWebURL(p), j.PipelineID)},
+		"project": map[string]any{"ci_job_token_scope_enabled": false},
+		"web_url": fmt.Sprintf("%s/-/jobs/%d", s.projectWebURL(p), j.ID),
 	})
 }
