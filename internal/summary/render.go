@@ -130,14 +130,7 @@ func renderMarkdown(s *Summary, d detail) string {
 
 	if len(s.Mismatched) > 0 {
 		b.WriteString("\n### Checks of Data Mismatch Detected\n")
-		b.WriteString(tableHead("Name", "Type", "Mismatched Nodes"))
-		for i, c := range s.Mismatched {
-			if i == d.listRows {
-				b.WriteString(row(fmt.Sprintf("… and %d more checks", len(s.Mismatched)-i), " ", " "))
-				break
-			}
-			b.WriteString(row(cell(c.Name), c.Type.Title(), nodeList(c.Nodes)))
-		}
+		writeCheckList(&b, s.Mismatched, "Mismatched Nodes", d.listRows, func(c CheckReport) string { return nodeList(c.Nodes) })
 		for i, c := range s.Mismatched {
 			if i == d.details {
 				break
@@ -151,17 +144,23 @@ func renderMarkdown(s *Summary, d detail) string {
 
 	if len(s.Incomplete) > 0 {
 		b.WriteString("\n### Incomplete Checks\n")
-		b.WriteString(tableHead("Name", "Type", "Reason"))
-		for i, c := range s.Incomplete {
-			if i == d.listRows {
-				b.WriteString(row(fmt.Sprintf("… and %d more checks", len(s.Incomplete)-i), " ", " "))
-				break
-			}
-			b.WriteString(row(cell(c.Name), c.Type.Title(), code(clip(c.Reason, d.reasonLen))))
-		}
+		writeCheckList(&b, s.Incomplete, "Reason", d.listRows, func(c CheckReport) string { return code(clip(c.Reason, d.reasonLen)) })
 	}
 	// Whatever slipped through above, no line may run as a quick action.
 	return markdown.NeutralizeQuickActions(b.String())
+}
+
+// writeCheckList writes a table of checks (name, type, and a third
+// column), at most limit rows and a row saying how many more.
+func writeCheckList(b *strings.Builder, checks []CheckReport, third string, limit int, value func(CheckReport) string) {
+	b.WriteString(tableHead("Name", "Type", third))
+	for i, c := range checks {
+		if i == limit {
+			b.WriteString(row(fmt.Sprintf("… and %d more checks", len(checks)-i), " ", " "))
+			return
+		}
+		b.WriteString(row(cell(c.Name), c.Type.Title(), value(c)))
+	}
 }
 
 // notices say what a degraded rendering left out.
