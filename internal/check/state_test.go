@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -295,5 +296,70 @@ func TestTimeForms(t *testing.T) {
 	}
 	if _, err := ParseTime("yesterday"); err == nil {
 		t.Error("yesterday parsed")
+	}
+}
+
+// TestOurStateHasTheReferenceShape checks a state we write against what
+// the reference's models require (recce/models/types.py, recce/state.py):
+// the reference must be able to read it.
+func TestOurStateHasTheReferenceShape(t *testing.T) {
+	ref, err := Load(referenceState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, cur, err := ref.LoadArtifacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig([]byte("checks:\n  - {name: Lineage, type: lineage_diff}\n  - {name: Note, type: simple}\n  - {name: Rows, type: row_count_diff}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State{Metadata: Metadata{RecceVersion: "dev", GeneratedAt: Now()}, Checks: cfg.Checks, Artifacts: ref.Artifacts}
+	for _, c := range st.Checks {
+		c.CreatedAt, c.UpdatedAt = Now(), Now()
+	}
+	for _, r := range (&Runner{Env: &Env{Base: base, Current: cur}}).RunAll(context.Background(), st.Checks) {
+		if r != nil {
+			st.Runs = append(st.Runs, r)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "s.json")
+	if err := Save(context.Background(), path, st); err != nil {
+		t.Fatal(err)
+	}
+	stamp := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	md := rawSection(t, path, "metadata").(map[string]any)
+	if md["schema_version"] != "v0" || !stamp.MatchString(md["generated_at"].(string)) {
+		t.Errorf("metadata %v", md)
+	}
+	for _, c := range rawSection(t, path, "checks").([]any) {
+		m := c.(map[string]any)
+		for _, k := range []string{"check_id", "name", "description", "type", "params", "view_options", "is_checked", "is_preset", "created_at", "updated_at"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("check lacks %s: %v", k, m)
+			}
+		}
+		if _, ok := m["description"].(string); !ok {
+			t.Errorf("description must be a string (str in the reference): %v", m["description"])
+		}
+		if !stamp.MatchString(m["created_at"].(string)) || !Type(m["type"].(string)).Valid() {
+			t.Errorf("check %v", m)
+		}
+	}
+	runs := rawSection(t, path, "runs").([]any)
+	if len(runs) != 2 {
+		t.Fatalf("%d runs (a note has none)", len(runs))
+	}
+	for _, r := range runs {
+		m := r.(map[string]any)
+		status, _ := m["status"].(string)
+		if _, ok := m["params"].(map[string]any); !ok || !stamp.MatchString(m["run_at"].(string)) || len(m["run_id"].(string)) != 36 ||
+			(status != "Finished" && status != "Failed") {
+			t.Errorf("run %v", m)
+		}
+		if _, ok := m["result"].(map[string]any); status == "Finished" && !ok {
+			t.Errorf("a result is an object (Optional[dict] in the reference): %v", m["result"])
+		}
 	}
 }
