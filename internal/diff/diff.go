@@ -17,6 +17,7 @@ package diff
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -144,6 +145,9 @@ func relationOf(d warehouse.Dialect, n *dbt.Node) (string, error) {
 // warehouse rather than catalog.json, which can be stale.
 func columnsOf(ctx context.Context, w warehouse.Warehouse, from, label string) ([]warehouse.Column, error) {
 	rows, err := w.Query(ctx, "select * from "+from+" q where 1 = 0")
+	if errors.Is(err, warehouse.ErrRelationNotFound) {
+		return nil, fmt.Errorf("%s: %w; build it in that environment (dbt run), or point recce at the artifacts of what was built", label, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}

@@ -3,6 +3,7 @@ package diff_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -294,6 +295,32 @@ func TestFivetranJiraPostgres(t *testing.T) {
 		}
 		if nb != 4 {
 			t.Errorf("histogram base counts %v", h.Base.Counts)
+		}
+	})
+
+	t.Run("models without data", func(t *testing.T) {
+		_, err := diff.Value(ctx, e, diff.ValueParams{Model: "int_jira__issue_epic", PrimaryKey: diff.Keys{"issue_id"}})
+		if err == nil || !strings.Contains(err.Error(), "is ephemeral: it has no relation in the warehouse") {
+			t.Errorf("ephemeral: %v", err)
+		}
+		// The models were not built here, and the manifest places them
+		// in database postgres, not the test's: the error says so, and
+		// matches ErrRelationNotFound for callers that report a status.
+		_, err = diff.Profile(ctx, e, diff.ProfileParams{Model: "jira__issue_enhanced"})
+		if !errors.Is(err, warehouse.ErrRelationNotFound) || !strings.Contains(err.Error(), "jira__issue_enhanced") || !strings.Contains(err.Error(), "set dbname:") {
+			t.Errorf("model in another database: %v", err)
+		}
+		// The same model pointed at the test's database, where it does not
+		// exist either.
+		for _, m := range []*dbt.Manifest{base.Manifest, cur.Manifest} {
+			n := m.Lookup("jira__issue_enhanced")
+			saved := n.RelationName
+			n.RelationName = w.Dialect().Relation(db, "current", n.Alias)
+			defer func() { n.RelationName = saved }()
+		}
+		_, err = diff.Profile(ctx, e, diff.ProfileParams{Model: "jira__issue_enhanced"})
+		if !errors.Is(err, warehouse.ErrRelationNotFound) || !strings.Contains(err.Error(), " jira__issue_enhanced: ") || !strings.Contains(err.Error(), "does not exist") {
+			t.Errorf("missing table: %v", err)
 		}
 	})
 

@@ -186,6 +186,13 @@ func classify(err error) error {
 		return warehouse.Classify(warehouse.ErrRelationNotFound, err)
 	case "42501": // insufficient_privilege
 		return warehouse.Classify(warehouse.ErrPermissionDenied, err)
+	case "0A000": // feature_not_supported
+		if strings.Contains(pe.Message, "cross-database") {
+			// From this connection the relation cannot be reached: to the
+			// user it is not there, and the hint says why.
+			return warehouse.Classify(warehouse.ErrRelationNotFound,
+				fmt.Errorf("%w (the relation is in another database than the one profiles.yml connects to: set dbname: to the database dbt built into)", err))
+		}
 	}
 	return err
 }
