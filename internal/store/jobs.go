@@ -10,6 +10,8 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The durable job queue: work the server must not lose (post a summary
@@ -358,44 +360,62 @@ func (s *Store) FailJob(ctx context.Context, j *Job, f Failure) (*Job, error) {
 	}
 	dead := f.Permanent || j.Attempts >= j.MaxAttempts
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var res sql.Result
-		var err error
-		if dead {
-			res, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'dead', last_error = ?, lease_token = '',
-					lease_owner = '', lease_until = 0, updated_at = ?, finished_at = ?
-				WHERE id = ? AND state = 'running' AND lease_token = ?`),
-				msg, now.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
-			return leaseHeld(res, err)
-		}
-		var twin int64
-		if j.DedupeKey != "" {
-			err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT id FROM jobs WHERE dedupe_key = ? AND state = 'pending'`), j.DedupeKey).Scan(&twin)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
-		if twin != 0 {
-			res, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'done', last_error = ?, lease_token = '',
-					lease_owner = '', lease_until = 0, updated_at = ?, finished_at = ?
-				WHERE id = ? AND state = 'running' AND lease_token = ?`),
-				fmt.Sprintf("%s (superseded by job %d)", msg, twin), now.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
-			if err := leaseHeld(res, err); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_after = ? WHERE id = ? AND run_after < ?`),
-				next.UnixMilli(), twin, next.UnixMilli())
-			return err
-		}
-		res, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'pending', last_error = ?, run_after = ?,
-				lease_token = '', lease_owner = '', lease_until = 0, updated_at = ?
-			WHERE id = ? AND state = 'running' AND lease_token = ?`),
-			msg, next.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
-		return leaseHeld(res, err)
+		return s.failTx(ctx, tx, j, msg, now, next, dead)
 	})
+	if isUniqueViolation(err) {
+		// PostgreSQL only: a job with the same key was enqueued between our
+		// look-up of a pending twin and our return to pending. Once more:
+		// the look-up now finds it.
+		err = s.inTx(ctx, func(tx *sql.Tx) error { return s.failTx(ctx, tx, j, msg, now, next, dead) })
+	}
 	if err != nil {
 		return nil, fmt.Errorf("record the failure of job %d: %w", j.ID, err)
 	}
 	return s.Job(ctx, j.ID)
+}
+
+// failTx moves a failed running job to dead, to done (superseded by a
+// pending twin) or back to pending, in the caller's transaction.
+func (s *Store) failTx(ctx context.Context, tx *sql.Tx, j *Job, msg string, now, next time.Time, dead bool) error {
+	var res sql.Result
+	var err error
+	if dead {
+		res, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'dead', last_error = ?, lease_token = '',
+				lease_owner = '', lease_until = 0, updated_at = ?, finished_at = ?
+			WHERE id = ? AND state = 'running' AND lease_token = ?`),
+			msg, now.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
+		return leaseHeld(res, err)
+	}
+	var twin int64
+	if j.DedupeKey != "" {
+		err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT id FROM jobs WHERE dedupe_key = ? AND state = 'pending'`), j.DedupeKey).Scan(&twin)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	if twin != 0 {
+		res, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'done', last_error = ?, lease_token = '',
+				lease_owner = '', lease_until = 0, updated_at = ?, finished_at = ?
+			WHERE id = ? AND state = 'running' AND lease_token = ?`),
+			fmt.Sprintf("%s (superseded by job %d)", msg, twin), now.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
+		if err := leaseHeld(res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_after = ? WHERE id = ? AND run_after < ?`),
+			next.UnixMilli(), twin, next.UnixMilli())
+		return err
+	}
+	res, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'pending', last_error = ?, run_after = ?,
+			lease_token = '', lease_owner = '', lease_until = 0, updated_at = ?
+		WHERE id = ? AND state = 'running' AND lease_token = ?`),
+		msg, next.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
+	return leaseHeld(res, err)
+}
+
+// isUniqueViolation reports a PostgreSQL unique_violation (SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "23505"
 }
 
 const selectJob = `SELECT id, kind, payload, dedupe_key, state, attempts, max_attempts, run_after, lease_owner,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -215,6 +216,46 @@ func TestSessionWorkspaceAdapter(t *testing.T) {
 		sess, _ := s.Session(ctx, 42, 1)
 		if sess.WorkspaceSavedAt.IsZero() || sess.Status != StatusUpToDate {
 			t.Fatalf("session = %+v", sess)
+		}
+	})
+}
+
+// The webhook's upsert and the note refresh it calls for are stored
+// together: the jobs are in the same transaction.
+func TestHeadMoveEnqueuesTheRefreshAtomically(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+		trackMR(t, s, 1, "aaa", t0)
+		trackMR(t, s, 2, "xxx", t0)
+		s.RecordUpload(ctx, Upload{ProjectID: 42, IID: 1, HeadSHA: "aaa", Verdict: StatusUpToDate})
+		s.RecordUpload(ctx, Upload{ProjectID: 42, IID: 2, HeadSHA: "xxx", Verdict: StatusUpToDate})
+		refresh := func(res UpsertResult) []NewJob {
+			var jobs []NewJob
+			for _, iid := range res.Outdated {
+				jobs = append(jobs, NewJob{Kind: "refresh_summary", DedupeKey: fmt.Sprintf("summary:42:%d", iid)})
+			}
+			return jobs
+		}
+		mrs := []MergeRequest{
+			{ProjectID: 42, IID: 1, Title: "Add orders", State: "opened", SHA: "bbb", UpdatedAt: t0.Add(time.Hour)},
+			{ProjectID: 42, IID: 2, Title: "Add orders", State: "opened", SHA: "xxx", UpdatedAt: t0.Add(time.Hour)},
+		}
+		res, err := s.UpsertMergeRequestsThen(ctx, mrs, refresh)
+		if err != nil || len(res.Outdated) != 1 || res.Outdated[0] != 1 {
+			t.Fatalf("upsert = %+v, %v", res, err)
+		}
+		jobs, _ := s.Jobs(ctx, JobFilter{Kind: "refresh_summary"})
+		if len(jobs) != 1 || jobs[0].DedupeKey != "summary:42:1" {
+			t.Fatalf("jobs = %+v", jobs)
+		}
+		// A failing enqueue rolls the upsert back: the head did not move.
+		mrs[0].SHA, mrs[0].UpdatedAt = "ccc", t0.Add(2*time.Hour)
+		if _, err := s.UpsertMergeRequestsThen(ctx, mrs, func(UpsertResult) []NewJob { return []NewJob{{}} }); err == nil {
+			t.Fatal("want an error")
+		}
+		if mr, _ := s.MergeRequest(ctx, 42, 1); mr.SHA != "bbb" {
+			t.Fatalf("the upsert was kept without its job: %+v", mr)
 		}
 	})
 }
