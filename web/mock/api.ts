@@ -1,6 +1,6 @@
 // A mock of the recce server API (docs/api.md) for `npm run dev` without the
-// Go server. Dev only: vite.config.ts loads it for `vite serve`, never for a
-// build. Settings (environment variables):
+// Go server. Dev only: server middleware for `vite` and `vite preview`, never
+// part of the build. Settings (environment variables):
 //   MOCK_LINEAGE=jaffle|tuva|synthetic:5000   the lineage (default jaffle)
 //   MOCK_MODE=review                          no warehouse: runs disabled
 //   MOCK_AUTH=1                               the server asks for a token ("secret")
@@ -166,8 +166,11 @@ function createApi() {
 export function mockApi(): Plugin {
   return {
     name: 'recce-mock-api',
-    apply: 'serve',
     configureServer(server) {
+      server.middlewares.use(createApi());
+    },
+    // `vite preview` serves the production build with the same mock.
+    configurePreviewServer(server) {
       server.middlewares.use(createApi());
     },
   };

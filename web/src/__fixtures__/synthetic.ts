@@ -28,11 +28,9 @@ export function syntheticLineage(n: number, levels = 8): Lineage {
       columns: { added: [], removed: [], changed: [] },
     });
     if (level > 0) {
-      const k = 1 + Math.floor(rnd() * 3);
-      for (let j = 0; j < k; j++) {
-        const p = Math.floor(rnd() * level * perLevel);
-        edges.push({ source: nodes[p].unique_id, target: nodes[i].unique_id, change: 'unchanged' });
-      }
+      const parents = new Set<number>();
+      for (let j = 1 + Math.floor(rnd() * 3); j > 0; j--) parents.add(Math.floor(rnd() * level * perLevel));
+      for (const p of parents) edges.push({ source: nodes[p].unique_id, target: nodes[i].unique_id, change: 'unchanged' });
     }
   }
   // Impacted: changed or downstream of a changed node (edges go from lower to higher index).

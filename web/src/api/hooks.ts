@@ -86,8 +86,21 @@ export const useCreateCheck = () => useChecksMutation((c: NewCheck) => api.creat
 export const useUpdateCheck = () =>
   useChecksMutation(({ id, patch }: { id: string; patch: CheckPatch }) => api.updateCheck(id, patch));
 export const useDeleteCheck = () => useChecksMutation((id: string) => api.deleteCheck(id));
-export const useApproveCheck = () =>
-  useChecksMutation(({ id, approved }: { id: string; approved: boolean }) => api.approveCheck(id, approved));
+/** Approves optimistically: the box ticks at once and comes back if the server refuses. */
+export function useApproveCheck() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, approved }: { id: string; approved: boolean }) => api.approveCheck(id, approved),
+    onMutate: async ({ id, approved }) => {
+      await qc.cancelQueries({ queryKey: keys.checks });
+      const before = qc.getQueryData<Check[]>(keys.checks);
+      qc.setQueryData(keys.checks, before?.map((c) => (c.check_id === id ? { ...c, is_checked: approved } : c)));
+      return { before };
+    },
+    onError: (_e, _v, ctx) => ctx?.before && qc.setQueryData(keys.checks, ctx.before),
+    onSettled: () => qc.invalidateQueries({ queryKey: keys.checks }),
+  });
+}
 export const useCommentCheck = () =>
   useChecksMutation(({ id, body }: { id: string; body: string }) => api.commentCheck(id, body));
 export const useImportState = () => useChecksMutation((state: unknown) => api.importState(state));

@@ -1,31 +1,30 @@
-// The graph canvas. Only visible nodes and edges are rendered
-// (onlyRenderVisibleElements), nodes are laid out once per filtered graph,
-// and selection is React Flow's own state: selecting a node re-renders that
-// node only, never the layout.
-import {
-  Background,
-  Controls,
-  MiniMap,
-  type NodeMouseHandler,
-  ReactFlow,
-  useReactFlow,
-} from '@xyflow/react';
+// The graph canvas, built to stay fluid at 5,000 nodes:
+// - nodes are laid out once per filtered graph (memoised in toFlow);
+// - only nodes and edges in view are rendered (onlyRenderVisibleElements),
+//   with fixed sizes so that React Flow need not measure the others;
+// - the node array never changes after that: React Flow's own node changes
+//   (measurements, selection) are not applied back, since each would copy
+//   all 5,000 nodes; the selected node is highlighted through a context
+//   that only the rendered nodes read.
+import { Background, Controls, MiniMap, type NodeChange, ReactFlow, useReactFlow } from '@xyflow/react';
 import { useEffect, useMemo } from 'react';
-import type { Graph } from './graph';
 import { toFlow, type FlowNode } from './flow';
-import LineageNodeView from './LineageNodeView';
+import type { Graph } from './graph';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout';
+import LineageNodeView, { SelectedContext } from './LineageNodeView';
 
 const nodeTypes = { lineage: LineageNodeView };
 
 /** Above this many nodes: no minimap, and a zoom floor so that a screen never holds thousands of nodes. */
 const LARGE = 1000;
+const MIN_ZOOM_LARGE = 0.3;
 
 export interface LineageGraphProps {
   graph: Graph;
   /** Changes whenever graph does (e.g. the filter as text): a new graph remounts the canvas. */
   graphKey: string;
-  /** The node to select and bring into view, if any. */
+  selectedId: string | null;
+  /** The node to bring into view, if any (a new object each time). */
   focus: { id: string } | null;
   onSelect: (id: string | null) => void;
 }
@@ -33,47 +32,49 @@ export interface LineageGraphProps {
 function FocusOn({ focus }: { focus: { id: string } | null }) {
   const rf = useReactFlow<FlowNode>();
   useEffect(() => {
-    if (!focus) return;
-    const id = focus.id;
-    const node = rf.getNode(id);
+    const node = focus && rf.getNode(focus.id);
     if (!node) return;
-    rf.setNodes((nodes) => nodes.map((n) => (n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })));
-    void rf.setCenter(node.position.x + NODE_WIDTH / 2, node.position.y + NODE_HEIGHT / 2, { zoom: Math.max(rf.getZoom(), 0.8), duration: 300 });
+    void rf.setCenter(node.position.x + NODE_WIDTH / 2, node.position.y + NODE_HEIGHT / 2, {
+      zoom: Math.max(rf.getZoom(), 0.8),
+      duration: 300,
+    });
   }, [focus, rf]);
   return null;
 }
 
-export function LineageGraph({ graph, graphKey, focus, onSelect }: LineageGraphProps) {
+export function LineageGraph({ graph, graphKey, selectedId, focus, onSelect }: LineageGraphProps) {
   const flow = useMemo(() => toFlow(graph), [graph]);
   const large = flow.nodes.length > LARGE;
-  const onNodeClick: NodeMouseHandler<FlowNode> = (_, node) => onSelect(node.id);
+  const minZoom = large ? MIN_ZOOM_LARGE : 0.05;
+  // Selection by mouse or keyboard (Enter on a focused node) arrives as a change.
+  const onNodesChange = (changes: NodeChange<FlowNode>[]) => {
+    for (const c of changes) if (c.type === 'select' && c.selected) onSelect(c.id);
+  };
   return (
     <div className="lineage-canvas" data-testid="lineage-graph" data-node-count={flow.nodes.length}>
-      <ReactFlow<FlowNode>
-        // Uncontrolled: React Flow owns node state (selection); a new graph remounts it.
-        key={graphKey}
-        defaultNodes={flow.nodes}
-        defaultEdges={flow.edges}
-        nodeTypes={nodeTypes}
-        onlyRenderVisibleElements
-        nodesDraggable={false}
-        nodesConnectable={false}
-        onNodeClick={onNodeClick}
-        onPaneClick={() => onSelect(null)}
-        minZoom={large ? 0.2 : 0.05}
-        fitView
-        fitViewOptions={{ minZoom: large ? 0.2 : 0.05 }}
-        proOptions={{ hideAttribution: true }}
-        ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to open the node details.' }}
-        onNodesChange={(changes) => {
-          for (const c of changes) if (c.type === 'select' && c.selected) onSelect(c.id);
-        }}
-      >
-        <FocusOn focus={focus} />
-        <Background gap={24} />
-        <Controls showInteractive={false} />
-        {!large && <MiniMap pannable zoomable ariaLabel="Minimap of the lineage" />}
-      </ReactFlow>
+      <SelectedContext.Provider value={selectedId}>
+        <ReactFlow<FlowNode>
+          key={graphKey}
+          nodes={flow.nodes}
+          edges={flow.edges}
+          onNodesChange={onNodesChange}
+          nodeTypes={nodeTypes}
+          onlyRenderVisibleElements
+          nodesDraggable={false}
+          nodesConnectable={false}
+          onNodeClick={(_, node) => onSelect(node.id)}
+          onPaneClick={() => onSelect(null)}
+          minZoom={minZoom}
+          fitView
+          fitViewOptions={{ minZoom }}
+          ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to open the node details.' }}
+        >
+          <FocusOn focus={focus} />
+          <Background gap={24} />
+          <Controls showInteractive={false} />
+          {!large && <MiniMap pannable zoomable ariaLabel="Minimap of the lineage" />}
+        </ReactFlow>
+      </SelectedContext.Provider>
     </div>
   );
 }

@@ -1,9 +1,13 @@
 import { Handle, type NodeProps, Position } from '@xyflow/react';
-import { memo } from 'react';
+import { createContext, memo, useContext } from 'react';
 import { describe, type FlowNode } from './flow';
 
-function LineageNodeView({ data, selected }: NodeProps<FlowNode>) {
+/** The unique_id of the node shown in the panel. */
+export const SelectedContext = createContext<string | null>(null);
+
+function LineageNodeView({ id, data }: NodeProps<FlowNode>) {
   const { node, category } = data;
+  const selected = useContext(SelectedContext) === id;
   const classes = ['lnode', `lnode--${category}`];
   if (node.impacted && category === 'unchanged') classes.push('lnode--impacted');
   if (selected) classes.push('lnode--selected');

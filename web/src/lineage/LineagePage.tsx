@@ -78,6 +78,7 @@ function LineageView({ lineage, runsReason }: { lineage: Lineage; runsReason: st
           <LineageGraph
             graph={graph}
             graphKey={graphKey}
+            selectedId={selectedId}
             focus={focus}
             onSelect={setSelectedId}
           />

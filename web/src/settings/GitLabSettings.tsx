@@ -10,7 +10,8 @@ import { ConnectForm, DEFAULT_GITLAB_URL } from './ConnectForm';
 import { ConnectionResult } from './ConnectionResult';
 import { ScopeTable } from './ScopeTable';
 
-function Guide({ gitlabUrl }: { gitlabUrl: string }) {
+/** How to create a token; the scope table is left out while a check result (with its own) is shown. */
+function Guide({ gitlabUrl, withScopes }: { gitlabUrl: string; withScopes: boolean }) {
   return (
     <div className="guide">
       <p>
@@ -18,7 +19,7 @@ function Guide({ gitlabUrl }: { gitlabUrl: string }) {
         Create one in <a href={tokenSettingsUrl(gitlabUrl)} target="_blank" rel="noreferrer">GitLab’s personal access token settings</a>:
         click <em>Add new token</em>, name it (e.g. “Recce Integration”), set an expiration date, and select a scope:
       </p>
-      <ScopeTable />
+      {withScopes && <ScopeTable />}
       <p>
         <strong>Choose the api scope</strong> if you want Recce to post validation summaries and notes on your merge requests; read_api only
         lets Recce read them. Copy the token right away (GitLab shows it once) and paste it below. You need the Maintainer or Owner role on
@@ -74,7 +75,7 @@ export function GitLabSettings() {
       )}
       {showForm && (
         <>
-          {!c.connected && <Guide gitlabUrl={lastUrl} />}
+          {!c.connected && <Guide gitlabUrl={lastUrl} withScopes={!refused} />}
           {replacing && <p>Paste the new token. The current connection stays until the new token passes the checks.</p>}
           <ConnectForm
             initial={c.connected ? { gitlab_url: c.gitlab_url, project: c.project?.path ?? String(c.project?.id ?? '') } : undefined}

@@ -21,10 +21,11 @@ class DOMMatrixReadOnlyStub {
 }
 globalThis.DOMMatrixReadOnly = DOMMatrixReadOnlyStub as unknown as typeof DOMMatrixReadOnly;
 
-// Every element measures 1200 x 800 (the canvas) unless it says otherwise.
+// The React Flow canvas measures 1200 x 800; other elements their inline size, or 1 px.
+const isCanvas = (el: HTMLElement) => el.classList.contains('react-flow');
 Object.defineProperties(HTMLElement.prototype, {
-  offsetHeight: { get() { return parseFloat(this.style.height) || 800; } },
-  offsetWidth: { get() { return parseFloat(this.style.width) || 1200; } },
+  offsetHeight: { get() { return isCanvas(this) ? 800 : parseFloat(this.style.height) || 1; } },
+  offsetWidth: { get() { return isCanvas(this) ? 1200 : parseFloat(this.style.width) || 1; } },
 });
 (SVGElement.prototype as unknown as { getBBox: () => DOMRect }).getBBox = () => ({ x: 0, y: 0, width: 0, height: 0 }) as DOMRect;
 

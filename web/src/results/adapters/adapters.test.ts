@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import * as fx from '../../__fixtures__/results';
+import { toFrame } from './dataframe';
+import { adaptHistogram } from './histogram';
+import { adaptProfile } from './profile';
+import { adaptQuery, adaptQueryDiff } from './query';
+import { adaptRowCount } from './rowCount';
+import { adaptTopK } from './topK';
+import { adaptValueDiff, commonRows } from './valueDiff';
+
+const junk = [undefined, null, 42, 'text', [], {}, { base: 'x', current: [1] }];
+
+describe('every adapter tolerates missing or malformed results', () => {
+  it.each(junk)('%j', (x) => {
+    expect(adaptRowCount(x)).toEqual(Array.isArray(x) || typeof x !== 'object' || x === null ? [] : expect.any(Array));
+    expect(adaptValueDiff(x).columns).toEqual([]);
+    expect(adaptProfile(x)).toEqual([]);
+    expect(adaptTopK(x).items).toEqual([]);
+    expect(adaptHistogram(x).bins).toEqual([]);
+    expect(adaptQueryDiff(x)).toBeNull();
+  });
+});
+
+describe('row_count_diff', () => {
+  it('computes deltas relative to base and keeps missing sides as null', () => {
+    const rows = adaptRowCount(fx.rowCountDiff);
+    expect(rows.map((r) => r.name)).toEqual(['customers', 'int_customer_orders', 'orders']);
+    expect(rows[0]).toMatchObject({ base: 100, current: 112, delta: 12, deltaPercent: 12 });
+    expect(rows[1]).toMatchObject({ base: null, current: 94, delta: null, deltaPercent: null });
+    expect(rows[2]).toMatchObject({ delta: 0, deltaPercent: 0 });
+  });
+
+  it('accepts "current" for "curr", numbers as strings, and a status', () => {
+    const [r] = adaptRowCount({ m: { base: '10', current: 5, status: 'table_not_found' } });
+    expect(r).toMatchObject({ base: 10, current: 5, delta: -5, deltaPercent: -50, status: 'table_not_found' });
+  });
+});
+
+describe('value_diff', () => {
+  it('reads the summary and the match rates', () => {
+    const v = adaptValueDiff(fx.valueDiff);
+    expect(v).toMatchObject({ total: 112, added: 12, removed: 0 });
+    expect(commonRows(v)).toBe(100);
+    expect(v.columns[2]).toEqual({ column: 'customer_lifetime_value', matched: 93, rate: 0.93 });
+  });
+
+  it('finds columns whatever their case, and reads percentages as ratios', () => {
+    const v = adaptValueDiff({ data: { columns: ['COLUMN', 'MATCHED', 'MATCHED_P'], data: [['ID', 5, 50]] } });
+    expect(v.columns).toEqual([{ column: 'ID', matched: 5, rate: 0.5 }]);
+  });
+});
+
+describe('profile_diff', () => {
+  it('pairs columns of both sides and flags the added one', () => {
+    const cols = adaptProfile(fx.profileDiff);
+    expect(cols.map((c) => c.name)).toEqual(['customer_id', 'customer_lifetime_value', 'segment']);
+    expect(cols[0].base?.row_count).toBe(100);
+    expect(cols[0].current?.row_count).toBe(112);
+    expect(cols[2].base).toBeNull();
+    expect(cols[2].type).toBe('VARCHAR');
+  });
+});
+
+describe('top_k_diff', () => {
+  it('lines up values with both counts', () => {
+    const t = adaptTopK(fx.topKDiff);
+    expect(t.items[0]).toEqual({ value: 'completed', base: 67, current: 70 });
+    expect(t.items[3].value).toBeNull();
+    expect(t).toMatchObject({ baseTotal: 99, currentValids: 89 });
+  });
+});
+
+describe('histogram_diff', () => {
+  it('uses the labels when given, else the bin edges', () => {
+    expect(adaptHistogram(fx.histogramDiff).bins[1]).toEqual({ label: '10-20', base: 20, current: 18 });
+    const noLabels = adaptHistogram({ ...fx.histogramDiff, labels: null });
+    expect(noLabels.bins[1].label).toBe('10 – 20');
+    const dates = adaptHistogram({ base: { counts: [1] }, current: { counts: [2, 3] }, bin_edges: ['2024-01-01', '2024-02-01'] });
+    expect(dates.bins).toEqual([
+      { label: '2024-01-01 – 2024-02-01', base: 1, current: 2 },
+      { label: 'bin 2', base: 0, current: 3 },
+    ]);
+  });
+});
+
+describe('DataFrame and queries', () => {
+  it('accepts columns as names and rows as objects', () => {
+    expect(toFrame({ columns: ['a', 'b'], data: [{ a: 1, b: 2 }] })).toEqual({
+      columns: [
+        { key: 'a', name: 'a', type: '' },
+        { key: 'b', name: 'b', type: '' },
+      ],
+      rows: [[1, 2]],
+      more: false,
+    });
+  });
+
+  it('reads a query result as a frame, bare or under current', () => {
+    expect(adaptQuery(fx.query)?.rows).toHaveLength(3);
+    expect(adaptQuery({ current: fx.query })?.rows).toHaveLength(3);
+  });
+
+  it('diffs base and current whole rows without keys', () => {
+    const v = adaptQueryDiff(fx.queryDiff)!;
+    expect(v).toMatchObject({ added: 2, removed: 2, modified: 0, unchanged: 1 });
+  });
+
+  it('pairs rows by primary key into modified ones', () => {
+    const v = adaptQueryDiff(fx.queryDiff, ['customer_id'])!;
+    expect(v).toMatchObject({ added: 1, removed: 1, modified: 1, unchanged: 1 });
+    const modified = v.rows.find((r) => r.status === 'modified')!;
+    expect(modified.base).toEqual([2, 'low']);
+    expect(modified.cells).toEqual([2, 'mid']);
+  });
+
+  it('reads the in_a / in_b diff frame of a keyed query diff', () => {
+    const v = adaptQueryDiff(fx.queryDiffWithKeys, ['CUSTOMER_ID'])!;
+    expect(v.columns.map((c) => c.key)).toEqual(['customer_id', 'segment']);
+    expect(v).toMatchObject({ added: 1, removed: 1, modified: 1, unchanged: null });
+  });
+});
