@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -144,6 +145,9 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, j NewJob) (int64, boo
 	}
 	if len(j.Payload) == 0 {
 		j.Payload = []byte("{}")
+	}
+	if !json.Valid(j.Payload) {
+		return 0, false, errors.New("the job's payload is not JSON")
 	}
 	if j.MaxAttempts <= 0 {
 		j.MaxAttempts = s.retry.MaxAttempts

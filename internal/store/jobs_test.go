@@ -310,6 +310,9 @@ func TestJobsSurviveARestart(t *testing.T) {
 		if err != nil || j == nil || j.ID != id || string(j.Payload) != `{"iid":3}` || j.DedupeKey != "k" {
 			t.Fatalf("after restart: %+v, %v", j, err)
 		}
+		if _, _, err := s2.EnqueueJob(ctx, NewJob{Kind: "x", Payload: []byte("{not json")}); err == nil {
+			t.Fatal("a payload that is not JSON was queued")
+		}
 		if _, err := s2.Job(ctx, 9999); !errors.Is(err, ErrJobNotFound) {
 			t.Fatalf("missing job: %v", err)
 		}
