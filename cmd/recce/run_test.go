@@ -15,6 +15,7 @@ import (
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/markdown"
+	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/summary"
 )
 
@@ -185,7 +186,7 @@ func TestRunCleanChange(t *testing.T) {
 		t.Errorf("status %s", rep.Status)
 	}
 	md := recceOK(t, "summary", state)
-	if !strings.HasPrefix(md, summary.Marker(summary.StatusSuccess)+"\n# Recce Summary\n**✅ No data mismatch detected: ") || !strings.Contains(md, "No changed module was detected.") {
+	if !strings.HasPrefix(md, summary.Marker(summary.StatusSuccess)+"\n"+summary.NoteMarker+"\n# Recce Summary\n**✅ No data mismatch detected: ") || !strings.Contains(md, "No changed module was detected.") {
 		t.Errorf("clean summary:\n%s", md)
 	}
 }
@@ -410,5 +411,14 @@ func TestPostSummaryFromStateFile(t *testing.T) {
 	want := recceOK(t, "summary", state)
 	if !strings.Contains(notes[0].Body, strings.TrimSpace(want)) {
 		t.Error("the posted note is not recce summary's output")
+	}
+}
+
+// The summary carries the poster's note marker itself, so that what
+// `recce summary` prints is exactly what is posted (and --max-chars bounds
+// the note): the two constants must stay the same text.
+func TestSummaryCarriesTheNoteMarker(t *testing.T) {
+	if summary.NoteMarker != gitlab.SummaryMarker {
+		t.Fatalf("summary.NoteMarker %q != gitlab.SummaryMarker %q", summary.NoteMarker, gitlab.SummaryMarker)
 	}
 }

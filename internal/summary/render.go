@@ -106,7 +106,7 @@ func clip(s string, n int) string {
 
 func renderMarkdown(s *Summary, d detail) string {
 	var b strings.Builder
-	b.WriteString(Marker(s.Status) + "\n")
+	b.WriteString(Marker(s.Status) + "\n" + NoteMarker + "\n")
 	b.WriteString("# Recce Summary\n")
 	b.WriteString("**" + s.Headline + "**\n\n")
 

@@ -47,6 +47,12 @@ const (
 // exactly `<!-- recce:status=success -->` or `<!-- recce:status=failed -->`.
 func Marker(status string) string { return "<!-- recce:status=" + status + " -->" }
 
+// NoteMarker follows the status line. It is the hidden marker by which the
+// GitLab poster finds its note again (gitlab.SummaryMarker, the same text):
+// carrying it here makes the rendered summary exactly what is posted, so
+// MaxChars bounds the note itself.
+const NoteMarker = "<!-- recce:summary -->"
+
 // Options tune the rendering.
 type Options struct {
 	// MaxChars bounds the markdown, in characters (0: DefaultMaxChars).

@@ -330,7 +330,7 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(res.Markdown, Marker(StatusSuccess)+"\n# Recce Summary\n**✅ No checks ran:") || res.Data.Lineage != nil {
+	if !strings.HasPrefix(res.Markdown, Marker(StatusSuccess)+"\n"+NoteMarker+"\n# Recce Summary\n**✅ No checks ran:") || res.Data.Lineage != nil {
 		t.Errorf("an empty state:\n%s", res.Markdown)
 	}
 }
