@@ -13,9 +13,9 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/dbt"
+	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/markdown"
-	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/summary"
 )
 
