@@ -9,7 +9,12 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/fixtures"
+	"gitlab.com/recce-go/recce/internal/store"
 )
+
+// The team server keeps a workspace per merge request session in the
+// store, behind the same interface as FileWorkspace.
+var _ WorkspaceStore = store.SessionWorkspace[Snapshot]{}
 
 func jaffleArtifacts(t *testing.T) func() (check.Artifacts, error) {
 	t.Helper()
@@ -127,6 +132,16 @@ func TestWorkspaceSource(t *testing.T) {
 	})
 	if ids := newer.checkIDs(); len(ids) != 1 || ids[0] != preset.CheckID {
 		t.Errorf("new source: checks %v, want the new file's", ids)
+	}
+
+	// A workspace of another version is not read as this one.
+	o := newer.opts
+	newer.stop()
+	if err := os.WriteFile(path, []byte(`{"version": 99, "checks": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(t.Context(), o); err == nil || !strings.Contains(err.Error(), "version 99") {
+		t.Errorf("workspace of version 99: %v", err)
 	}
 
 	// A damaged workspace file stops the start with what to do.

@@ -67,9 +67,6 @@ func (f FileWorkspace) LoadWorkspace(ctx context.Context) (*Snapshot, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("the saved workspace %s cannot be read (%v): move it away to start with a fresh checklist", f.Path, err)
 	}
-	if s.Version != snapshotVersion {
-		return nil, fmt.Errorf("the saved workspace %s has version %d, which this recce does not read (it reads %d): move it away, or upgrade recce", f.Path, s.Version, snapshotVersion)
-	}
 	return &s, nil
 }
 
@@ -117,6 +114,10 @@ func openWorkspace(ctx, life context.Context, opts Options, log *slog.Logger) (*
 	snap, err := opts.Workspace.LoadWorkspace(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// The version is checked here, whatever keeps the snapshot.
+	if snap != nil && snap.Version != snapshotVersion {
+		return nil, fmt.Errorf("the saved workspace has version %d, which this recce does not read (it reads %d): upgrade recce, or remove the saved workspace to start afresh", snap.Version, snapshotVersion)
 	}
 	init := opts.Initial
 	if init == nil {
