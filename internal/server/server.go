@@ -13,7 +13,8 @@
 //	checks.go        /api/checks...
 //	runs.go          /api/runs..., /api/query
 //	state.go         GET and POST /api/state
-//	workspace.go     the checks, runs and comments, their runs and persistence
+//	snapshot.go      what is persisted, and where (WorkspaceStore, FileWorkspace)
+//	workspace*.go    the checks, runs and comments shared by all requests
 //	gitlab.go        /api/integrations/gitlab (connection)
 //	mergerequests.go merge requests, summary, sync, review notes
 //	webhook.go       POST /api/integrations/gitlab/webhook
