@@ -231,3 +231,21 @@ var errWarehouseForTest = errorString("this server reviews a state file (--revie
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+func TestDefaultNames(t *testing.T) {
+	for _, c := range []struct {
+		t    check.Type
+		p    check.Params
+		want string
+	}{
+		{check.TopKDiff, check.Params{"model": "orders", "column_name": "status"}, "Top-K diff of orders"},
+		{check.RowCountDiff, check.Params{"node_ids": []any{"model.shop.customers"}}, "Row count diff of customers"},
+		{check.SchemaDiff, check.Params{"select": "state:modified+"}, "Schema diff of state:modified+"},
+		{check.QueryBase, check.Params{"sql_template": "select 1"}, "Query on base"},
+		{check.LineageDiff, check.Params{"node_names": []any{"a", "b"}}, "Lineage diff"},
+	} {
+		if got := defaultName(c.t, c.p); got != c.want {
+			t.Errorf("%s %v: %q, want %q", c.t, c.p, got, c.want)
+		}
+	}
+}
