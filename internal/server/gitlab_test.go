@@ -382,3 +382,24 @@ func TestBackgroundSync(t *testing.T) {
 	}
 	t.Fatalf("a new merge request did not arrive by the background sync: %d listed", len(mrs))
 }
+
+func TestBackgroundRecheck(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.SyncInterval = 20 * time.Millisecond; o.RecheckInterval = time.Nanosecond })
+	e := newGitLab(t, h)
+	e.connect(h, e.api, 200)
+	// The token is revoked in GitLab: the server notices, and says so.
+	e.fake.UpdateToken(e.api, func(tok *gitlabtest.Token) { tok.Revoked = true })
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		g := h.ok(200, "GET", "/api/integrations/gitlab", nil).object(t)
+		if g["mode"] == "none" {
+			if c := findCheck(t, g["checks"], gitlab.CheckToken); !strings.Contains(c["message"].(string), "revoked") {
+				t.Errorf("token check after revocation: %v", c)
+			}
+			if info := h.ok(200, "GET", "/api/info", nil).object(t)["gitlab"].(map[string]any); info["connected"] != true || info["mode"] != "none" {
+				t.Errorf("info.gitlab: %v", info)
+			}
+			return
+		}
+	}
+	t.Fatal("a revoked token still shows as usable")
+}

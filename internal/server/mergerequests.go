@@ -220,31 +220,3 @@ func (s *Server) reviewedMergeRequest(conn *store.Connection) (int64, bool) {
 	}
 	return iid, iid > 0
 }
-
-// syncLoop syncs the connected project's merge requests every
-// SyncInterval, until the server closes. Failures are logged: the next
-// round, a webhook or the sync button catches up.
-func (s *Server) syncLoop() {
-	defer close(s.bg)
-	if s.opts.SyncInterval <= 0 {
-		return
-	}
-	t := time.NewTicker(s.opts.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		c, conn, err := s.connectedClient(s.ctx)
-		if err != nil {
-			continue // not connected
-		}
-		if res, err := c.Sync(s.ctx, s.opts.Store, conn.ProjectID, nil); err != nil {
-			s.log.Warn("background merge request sync failed", "error", err)
-		} else if len(res.New)+len(res.Changed) > 0 {
-			s.log.Info("merge requests synced", "new", len(res.New), "changed", len(res.Changed))
-		}
-	}
-}

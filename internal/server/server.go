@@ -18,6 +18,7 @@
 //	gitlab.go        /api/integrations/gitlab (connection)
 //	mergerequests.go merge requests, summary, sync, review notes
 //	webhook.go       POST /api/integrations/gitlab/webhook
+//	background.go    the periodic merge request sync and token re-check
 //	webapp.go        the web app's files (SPA fallback, caching)
 //
 // Handlers are small: they decode, call the workspace or a client with the
@@ -87,10 +88,14 @@ type Options struct {
 	// use, so a server that never touches GitLab never creates a key file.
 	Secrets func() (*secret.Box, error)
 	GitLab  GitLabOptions
-	// SyncInterval is how often the merge requests of a connected project
-	// are synced in the background (0: never; webhooks and the sync
-	// endpoint still work).
-	SyncInterval time.Duration
+	// SyncInterval is how often the background round runs: the merge
+	// requests of the connected project are synced, and the token is
+	// checked again when its last check is older than RecheckInterval
+	// (default an hour), so that an expired or revoked token shows as
+	// unusable. 0: no background round (webhooks and the sync endpoint
+	// still work).
+	SyncInterval    time.Duration
+	RecheckInterval time.Duration
 
 	// Token is RECCE_SERVER_TOKEN: "" means no sign-in, loopback only.
 	Token string
@@ -177,7 +182,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.handler = s.routes()
-	go s.syncLoop()
+	go s.background()
 	return s, nil
 }
 
