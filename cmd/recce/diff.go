@@ -186,10 +186,20 @@ func (a *app) printRowCount(w io.Writer, r *diff.RowCountResult) error {
 
 // keyFlags are the flags of the diffs keyed on a primary key.
 func keyFlags(cmd *cobra.Command, model, key, columns *string) {
-	cmd.Flags().StringVarP(model, "model", "m", "", "model (name, package.name or unique_id)")
+	modelFlags(cmd, model, nil)
 	cmd.Flags().StringVar(key, "primary-key", "", "primary key column(s), comma-separated (default: from the manifest: primary_key, unique_key, or unique and not_null tests)")
 	cmd.Flags().StringVar(columns, "columns", "", "columns to compare, comma-separated (default: all present on both sides)")
+}
+
+// modelFlags adds the required --model and, when column is not nil, the
+// required --column.
+func modelFlags(cmd *cobra.Command, model, column *string) {
+	cmd.Flags().StringVarP(model, "model", "m", "", "model (name, package.name or unique_id)")
 	_ = cmd.MarkFlagRequired("model")
+	if column != nil {
+		cmd.Flags().StringVarP(column, "column", "c", "", "column")
+		_ = cmd.MarkFlagRequired("column")
+	}
 }
 
 func (a *app) valueCmd() *cobra.Command {
@@ -377,9 +387,8 @@ environment for all columns. A measure that changed shows as base → current.`,
 			}, printProfile)
 		},
 	}
-	cmd.Flags().StringVarP(&model, "model", "m", "", "model (name, package.name or unique_id)")
+	modelFlags(cmd, &model, nil)
 	cmd.Flags().StringVar(&columns, "columns", "", "columns to profile, comma-separated (default: all)")
-	_ = cmd.MarkFlagRequired("model")
 	addFormatFlag(cmd, &format, "text", "json")
 	return cmd
 }
@@ -468,11 +477,8 @@ func (a *app) topKCmd() *cobra.Command {
 			}, printTopK)
 		},
 	}
-	cmd.Flags().StringVarP(&model, "model", "m", "", "model (name, package.name or unique_id)")
-	cmd.Flags().StringVarP(&column, "column", "c", "", "column")
+	modelFlags(cmd, &model, &column)
 	cmd.Flags().IntVarP(&k, "k", "k", diff.DefaultTopK, "number of values")
-	_ = cmd.MarkFlagRequired("model")
-	_ = cmd.MarkFlagRequired("column")
 	addFormatFlag(cmd, &format, "text", "json")
 	return cmd
 }
@@ -506,11 +512,8 @@ func (a *app) histogramCmd() *cobra.Command {
 			}, printHistogram)
 		},
 	}
-	cmd.Flags().StringVarP(&model, "model", "m", "", "model (name, package.name or unique_id)")
-	cmd.Flags().StringVarP(&column, "column", "c", "", "numeric or date column")
+	modelFlags(cmd, &model, &column)
 	cmd.Flags().IntVar(&bins, "bins", diff.DefaultBins, "number of bins")
-	_ = cmd.MarkFlagRequired("model")
-	_ = cmd.MarkFlagRequired("column")
 	addFormatFlag(cmd, &format, "text", "json")
 	return cmd
 }

@@ -86,15 +86,7 @@ func (r *ValueDetailResult) DataFrame() *Table {
 // values changed, base and current side by side, ordered by key: one query
 // over the full outer join, like the value diff, filtered to differences.
 func ValueDetail(ctx context.Context, e *Envs, p ValueDetailParams) (*ValueDetailResult, error) {
-	m, err := e.resolveModel(p.Model, true)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := e.primaryKey(p.Model, p.PrimaryKey)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := planKeyed(ctx, e.Warehouse, source{m.baseRel, "base " + m.name}, source{m.currentRel, "current " + m.name}, keys, p.Columns)
+	m, plan, err := e.planModel(ctx, p.ValueParams)
 	if err != nil {
 		return nil, err
 	}

@@ -54,11 +54,7 @@ func Histogram(ctx context.Context, e *Envs, p HistogramParams) (*HistogramResul
 	if bins <= 0 {
 		bins = DefaultBins
 	}
-	m, err := e.resolveModel(p.Model, false)
-	if err != nil {
-		return nil, err
-	}
-	bs, cs, err := e.columnSides(ctx, m, p.ColumnName)
+	m, bs, cs, err := e.columnSides(ctx, p.Model, p.ColumnName)
 	if err != nil {
 		return nil, err
 	}

@@ -47,11 +47,14 @@ type sideSelect struct {
 	col        warehouse.Column
 }
 
-// columnSides finds a column on each side of a model; a side whose model
-// is missing has an empty rel.
-func (e *Envs) columnSides(ctx context.Context, m *model, column string) (base, current sideSelect, err error) {
+// columnSides resolves a model and finds a column on each side; a side
+// whose model is missing has an empty rel.
+func (e *Envs) columnSides(ctx context.Context, name, column string) (m *model, base, current sideSelect, err error) {
+	if m, err = e.resolveModel(name, false); err != nil {
+		return nil, base, current, err
+	}
 	if strings.TrimSpace(column) == "" {
-		return base, current, fmt.Errorf("no column given: pass --column NAME")
+		return nil, base, current, fmt.Errorf("no column given: pass --column NAME")
 	}
 	base = sideSelect{rel: m.baseRel, label: "base " + m.name}
 	current = sideSelect{rel: m.currentRel, label: "current " + m.name}
@@ -73,7 +76,7 @@ func (e *Envs) columnSides(ctx context.Context, m *model, column string) (base, 
 			return nil
 		})
 	}
-	return base, current, g.Wait()
+	return m, base, current, g.Wait()
 }
 
 // TopK compares the most frequent values of a column: one query groups
@@ -84,11 +87,7 @@ func TopK(ctx context.Context, e *Envs, p TopKParams) (*TopKResult, error) {
 	if k <= 0 {
 		k = DefaultTopK
 	}
-	m, err := e.resolveModel(p.Model, false)
-	if err != nil {
-		return nil, err
-	}
-	bs, cs, err := e.columnSides(ctx, m, p.ColumnName)
+	m, bs, cs, err := e.columnSides(ctx, p.Model, p.ColumnName)
 	if err != nil {
 		return nil, err
 	}

@@ -411,16 +411,8 @@ func (p *keyedPlan) summary(ctx context.Context) (ValueSummary, []ColumnMatch, e
 // current for all columns, which also checks that the key is unique and
 // not null on both sides (an error names offending keys).
 func Value(ctx context.Context, e *Envs, p ValueParams) (*ValueResult, error) {
-	m, err := e.resolveModel(p.Model, true)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := e.primaryKey(p.Model, p.PrimaryKey)
-	if err != nil {
-		return nil, err
-	}
 	e.describe("Value diff: reading columns")
-	plan, err := planKeyed(ctx, e.Warehouse, source{m.baseRel, "base " + m.name}, source{m.currentRel, "current " + m.name}, keys, p.Columns)
+	m, plan, err := e.planModel(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -433,6 +425,21 @@ func Value(ctx context.Context, e *Envs, p ValueParams) (*ValueResult, error) {
 	e.step(1)
 	return &ValueResult{Model: m.name, PrimaryKey: plan.keyNames(), Summary: s, Columns: cols,
 		ColumnsOnlyInBase: plan.onlyBase, ColumnsOnlyInCurrent: plan.onlyCurrent}, nil
+}
+
+// planModel resolves a model on both sides, its key (given or inferred)
+// and the columns to compare.
+func (e *Envs) planModel(ctx context.Context, p ValueParams) (*model, *keyedPlan, error) {
+	m, err := e.resolveModel(p.Model, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := e.primaryKey(p.Model, p.PrimaryKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := planKeyed(ctx, e.Warehouse, source{m.baseRel, "base " + m.name}, source{m.currentRel, "current " + m.name}, keys, p.Columns)
+	return m, plan, err
 }
 
 // primaryKey returns the given key or infers one.
