@@ -258,7 +258,8 @@ func TestServerReview(t *testing.T) {
 
 // TestBrowser is the review in a real browser (issue 6): a fake GitLab and
 // `recce server --demo` on free ports, and tests/e2e/review.mjs driving
-// Debian's Chromium through Playwright: the lineage, a row count run from a
+// Debian's Chromium through Playwright: sign-in with the server token, the
+// lineage, a row count run from a
 // node, added to the checklist and approved; Settings with a read_api
 // token (read-only explanation), then an api token (connected); the merge
 // requests, and a summary posted, exactly one note on the fake. Screenshots
@@ -293,7 +294,9 @@ func TestBrowser(t *testing.T) {
 
 	serverGitLab = server.GitLabOptions{Retry: gitlab.RetryPolicy{MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond, RateLimitWait: 5 * time.Millisecond}}
 	t.Cleanup(func() { serverGitLab = server.GitLabOptions{} })
-	env := map[string]string{"RECCE_SECRET_KEY": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc="}
+	// With a server token, as a team would run it: the scenario signs in.
+	const serverToken = "e2e-server-token-4c1d9a7f0b2e"
+	env := map[string]string{"RECCE_SECRET_KEY": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=", "RECCE_SERVER_TOKEN": serverToken}
 	s := startServer(t, env, "server", "--demo", "--port", "0", "--data-dir", t.TempDir())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -303,7 +306,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"RECCE_URL="+s.url, "GITLAB_URL="+fake.URL, "GITLAB_PROJECT="+project.Path,
 		"GITLAB_READ_API_TOKEN="+readAPI.Value, "GITLAB_API_TOKEN="+api.Value,
-		"MR_IID="+strconv.FormatInt(mr.IID, 10), "CHROMIUM="+browser,
+		"MR_IID="+strconv.FormatInt(mr.IID, 10), "CHROMIUM="+browser, "SERVER_TOKEN="+serverToken,
 		"SCREENSHOTS="+filepath.Join(e2e, "screenshots"))
 	out, err := cmd.CombinedOutput()
 	t.Logf("tests/e2e/review.mjs:\n%s", out)
@@ -319,9 +322,9 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("%d notes on the other merge request", n)
 	}
 	logs := s.stderr.String() + s.stdout.String()
-	for _, secret := range fake.Secrets() {
+	for _, secret := range append(fake.Secrets(), serverToken) {
 		if strings.Contains(logs, secret) {
-			t.Errorf("a GitLab token reached the server's output")
+			t.Errorf("a token (%.4s…) reached the server's output", secret)
 		}
 	}
 }

@@ -10,6 +10,8 @@
 //   GITLAB_READ_API_TOKEN  a read_api token of the fake
 //   GITLAB_API_TOKEN       an api token of the fake
 //   MR_IID                 the merge request to post the summary on
+//   SERVER_TOKEN           the server's RECCE_SERVER_TOKEN, when it has one:
+//                          the scenario starts on the sign-in page
 //   CHROMIUM               the browser (default /usr/bin/chromium)
 //   SCREENSHOTS            where each screen is saved (default ./screenshots)
 //
@@ -35,6 +37,7 @@ const project = need('GITLAB_PROJECT');
 const readAPIToken = need('GITLAB_READ_API_TOKEN');
 const apiToken = need('GITLAB_API_TOKEN');
 const mrIID = need('MR_IID');
+const serverToken = process.env.SERVER_TOKEN || '';
 const shots = process.env.SCREENSHOTS || join(import.meta.dirname, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
@@ -50,9 +53,14 @@ const page = await context.newPage();
 page.setDefaultTimeout(20_000);
 
 const pageErrors = [];
+// Before signing in, the browser reports the server's 401 answers as
+// console errors: expected then, and only then.
+let signingIn = false;
 page.on('pageerror', (e) => pageErrors.push(`exception: ${e.message}`));
 page.on('console', (m) => {
-  if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
+  if (m.type() !== 'error') return;
+  if (signingIn && /status of 401/.test(m.text())) return;
+  pageErrors.push(`console: ${m.text()}`);
 });
 
 let n = 0;
@@ -87,6 +95,26 @@ const graphNode = (name, type) =>
     .filter({ has: page.locator('.lnode__name', { hasText: new RegExp(`^${name}$`) }) })
     .filter({ has: page.locator('.lnode__meta', { hasText: new RegExp(`^${type} `) }) });
 const nav = (name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+
+if (serverToken) {
+  await step('sign in with the server token (a wrong one first)', async () => {
+    signingIn = true;
+    await page.goto(recceURL);
+    const field = page.getByTestId('server-token');
+    await field.fill('not-the-token-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectText(page.getByRole('alert'), /wrong token/);
+    await shot('00-sign-in');
+    await field.fill(serverToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('lineage-graph').waitFor();
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'recce_session');
+    if (!session || !session.httpOnly || session.sameSite !== 'Strict') throw new Error(`session cookie: ${JSON.stringify(session)}`);
+    if (cookies.some((c) => c.value.includes(serverToken))) throw new Error('a cookie holds the token');
+    signingIn = false;
+  });
+}
 
 await step('open the lineage of the demo', async () => {
   await page.goto(recceURL);
