@@ -249,3 +249,24 @@ func TestDefaultNames(t *testing.T) {
 		}
 	}
 }
+
+func TestLooseRunsArePruned(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t))
+	c := h.ok(201, "POST", "/api/checks", map[string]any{"type": "lineage_diff", "params": map[string]any{}}).object(t)
+	checkRun := h.waitRun(h.ok(202, "POST", "/api/checks/"+c["check_id"].(string)+"/run", nil).object(t)["run_id"].(string))
+	var first string
+	for i := range MaxLooseRuns + 5 {
+		id := h.ok(202, "POST", "/api/runs", map[string]any{"type": "lineage_diff", "params": map[string]any{}}).object(t)["run_id"].(string)
+		h.waitRun(id)
+		if i == 0 {
+			first = id
+		}
+	}
+	var runs []map[string]any
+	h.ok(200, "GET", "/api/runs", nil).json(t, &runs)
+	if len(runs) != MaxLooseRuns+1 {
+		t.Errorf("%d runs kept, want %d loose ones and the check's", len(runs), MaxLooseRuns)
+	}
+	h.ok(404, "GET", "/api/runs/"+first, nil)
+	h.ok(200, "GET", "/api/runs/"+checkRun["run_id"].(string), nil)
+}

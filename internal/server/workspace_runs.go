@@ -49,7 +49,7 @@ func (w *workspace) startRun(ctx context.Context, c check.Check) (*runView, erro
 		cancel()
 		return nil, errorf(http.StatusServiceUnavailable, "the server is shutting down: start the run again once it is back")
 	}
-	w.runs = append(w.runs, run)
+	w.runs = append(w.pruned(), run)
 	w.active[run.RunID] = a
 	w.wg.Add(1)
 	view := w.viewRun(run)
@@ -60,6 +60,36 @@ func (w *workspace) startRun(ctx context.Context, c check.Check) (*runView, erro
 		return nil, err
 	}
 	return view, nil
+}
+
+// MaxLooseRuns is how many runs of no check (diffs from the node panel,
+// queries) are kept; older ones go, so that the saved workspace, rewritten
+// at every change, does not grow with every query typed. Runs of checks
+// are all kept.
+const MaxLooseRuns = 50
+
+// pruned returns the runs without the oldest finished runs of no check
+// beyond MaxLooseRuns-1 (room for one more); call with w.mu held.
+func (w *workspace) pruned() []*check.Run {
+	loose := 0
+	for _, r := range w.runs {
+		if r.CheckID == "" {
+			loose++
+		}
+	}
+	drop := loose - (MaxLooseRuns - 1)
+	if drop <= 0 {
+		return w.runs
+	}
+	kept := make([]*check.Run, 0, len(w.runs))
+	for _, r := range w.runs {
+		if drop > 0 && r.CheckID == "" && w.active[r.RunID] == nil {
+			drop--
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept
 }
 
 func (w *workspace) execute(ctx context.Context, c check.Check, run *check.Run, a *activeRun) {
