@@ -1,22 +1,24 @@
 // The app shell: header and navigation, the GitLab banner, and the screens.
-// Routes live in the URL hash (/#/checks) so that the server only serves /.
+// Routes are paths (/checks/<id>): the server answers index.html for them.
+import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
-import { useHashLocation } from 'wouter/use-hash-location';
 import { ApiError } from './api/client';
 import { useInfo } from './api/hooks';
 import { GitLabBanner } from './Banner';
-import { ChecksPage } from './checks/ChecksPage';
 import { ErrorMessage, Loading } from './components/status';
 import { LineagePage } from './lineage/LineagePage';
-import { MergeRequestsPage } from './mrs/MergeRequestsPage';
-import { QueryPage } from './query/QueryPage';
-import { SettingsPage } from './settings/SettingsPage';
 import { SignIn } from './SignIn';
+
+// The lineage opens first; the other screens load when first visited.
+const ChecksPage = lazy(() => import('./checks/ChecksPage').then((m) => ({ default: m.ChecksPage })));
+const QueryPage = lazy(() => import('./query/QueryPage').then((m) => ({ default: m.QueryPage })));
+const MergeRequestsPage = lazy(() => import('./mrs/MergeRequestsPage').then((m) => ({ default: m.MergeRequestsPage })));
+const SettingsPage = lazy(() => import('./settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
 
 function NavLink({ href, children }: { href: string; children: string }) {
   const [active] = useRoute(`${href}/*?`);
   return (
-    <Link href={href} aria-current={active ? 'page' : undefined}>
+    <Link href={href} aria-current={active ? 'page' : undefined} data-testid={`nav${href.replace('/', '-')}`}>
       {children}
     </Link>
   );
@@ -60,6 +62,7 @@ function Shell() {
         ) : info.error ? (
           <ErrorMessage error={info.error} title="Cannot load the server information" onRetry={() => info.refetch()} />
         ) : (
+          <Suspense fallback={<Loading label="Loading…" />}>
           <Switch>
             <Route path="/lineage" component={LineagePage} />
             <Route path="/query" component={QueryPage} />
@@ -70,6 +73,7 @@ function Shell() {
               <Redirect to="/lineage" replace />
             </Route>
           </Switch>
+          </Suspense>
         )}
       </main>
     </>
@@ -78,7 +82,7 @@ function Shell() {
 
 export function App() {
   return (
-    <Router hook={useHashLocation}>
+    <Router>
       <Shell />
     </Router>
   );

@@ -92,7 +92,7 @@ export const api = {
   commentCheck: (id: string, body: string) => request<Comment>('POST', `/api/checks/${enc(id)}/comments`, { body }),
   reorderChecks: (checkIds: string[]) => request<Check[]>('POST', '/api/checks/reorder', { check_ids: checkIds }),
 
-  startRun: (type: RunType, params: Params) => request<Run>('POST', '/api/runs', { type, params }),
+  startRun: (type: RunType, params: Params, name?: string) => request<Run>('POST', '/api/runs', { type, params, name }),
   run: (id: string) => request<Run>('GET', `/api/runs/${enc(id)}`),
   cancelRun: (id: string) => request<Run>('POST', `/api/runs/${enc(id)}/cancel`),
   query: (sqlTemplate: string, env: QueryEnv, primaryKeys?: string[]) =>

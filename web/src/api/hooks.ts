@@ -23,7 +23,9 @@ export const useInfo = () => useQuery({ queryKey: keys.info, queryFn: api.info, 
 export function runsDisabledReason(info: Info | undefined): string | null {
   if (!info) return 'Loading the server information…';
   if (info.warehouse === null) return 'Review mode: there is no warehouse connection, so diffs and queries cannot run.';
-  if (!info.warehouse.available) return `The ${info.warehouse.type} warehouse is not available: check its connection and restart the server.`;
+  if (!info.warehouse.available) {
+    return info.warehouse.error || `The ${info.warehouse.type} warehouse is not available: check its connection and restart the server.`;
+  }
   return null;
 }
 
@@ -58,7 +60,7 @@ function useRememberRun() {
 export function useStartRun() {
   const remember = useRememberRun();
   return useMutation({
-    mutationFn: ({ type, params }: Pick<Run, 'type' | 'params'>) => api.startRun(type, params),
+    mutationFn: ({ type, params, name }: Pick<Run, 'type' | 'params' | 'name'>) => api.startRun(type, params, name),
     onSuccess: remember,
   });
 }
@@ -86,21 +88,8 @@ export const useCreateCheck = () => useChecksMutation((c: NewCheck) => api.creat
 export const useUpdateCheck = () =>
   useChecksMutation(({ id, patch }: { id: string; patch: CheckPatch }) => api.updateCheck(id, patch));
 export const useDeleteCheck = () => useChecksMutation((id: string) => api.deleteCheck(id));
-/** Approves optimistically: the box ticks at once and comes back if the server refuses. */
-export function useApproveCheck() {
-  const qc = useQueryClient();
-  return useMutation({
-    mutationFn: ({ id, approved }: { id: string; approved: boolean }) => api.approveCheck(id, approved),
-    onMutate: async ({ id, approved }) => {
-      await qc.cancelQueries({ queryKey: keys.checks });
-      const before = qc.getQueryData<Check[]>(keys.checks);
-      qc.setQueryData(keys.checks, before?.map((c) => (c.check_id === id ? { ...c, is_checked: approved } : c)));
-      return { before };
-    },
-    onError: (_e, _v, ctx) => ctx?.before && qc.setQueryData(keys.checks, ctx.before),
-    onSettled: () => qc.invalidateQueries({ queryKey: keys.checks }),
-  });
-}
+export const useApproveCheck = () =>
+  useChecksMutation(({ id, approved }: { id: string; approved: boolean }) => api.approveCheck(id, approved));
 export const useCommentCheck = () =>
   useChecksMutation(({ id, body }: { id: string; body: string }) => api.commentCheck(id, body));
 export const useImportState = () => useChecksMutation((state: unknown) => api.importState(state));

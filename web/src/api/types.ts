@@ -65,10 +65,17 @@ export interface PullRequest {
   repository?: string;
 }
 
+/** Whether an approval or comment was also posted on the merge request. */
+export interface NoteStatus {
+  posted: boolean;
+  url?: string;
+  reason?: string;
+}
+
 export interface Info {
   mode: 'live' | 'review' | 'demo';
   /** null in review mode: no query can run. */
-  warehouse: { type: string; available: boolean } | null;
+  warehouse: { type: string; available: boolean; error?: string } | null;
   pull_request?: PullRequest | null;
   lineage: Lineage;
   gitlab?: { connected: boolean; mode: GitLabMode } | null;
@@ -129,6 +136,8 @@ export interface Comment {
   body: string;
   author?: string;
   created_at: string;
+  /** In answers to a new comment. */
+  note?: NoteStatus;
 }
 
 export interface Check {
@@ -144,6 +153,8 @@ export interface Check {
   updated_at: string;
   last_run?: Run | null;
   comments?: Comment[];
+  /** In answers to approve. */
+  note?: NoteStatus;
 }
 
 export interface NewCheck {
@@ -182,6 +193,7 @@ export interface GitLabConnection {
   token?: GitLabToken | null;
   checks?: GitLabCheck[];
   webhook?: { url?: string; configured?: boolean } | null;
+  checked_at?: string;
 }
 
 /** `detail` of a 422 answer to PUT /api/integrations/gitlab. */

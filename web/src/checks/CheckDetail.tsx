@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useLocation } from 'wouter';
 import { keys, runsDisabledReason, useApproveCheck, useDeleteCheck, useInfo, useRun, useRunCheck, useUpdateCheck } from '../api/hooks';
 import type { Check } from '../api/types';
+import { NoteStatusLine } from '../components/NoteStatus';
 import { DisabledReason, ErrorMessage } from '../components/status';
 import { ResultView } from '../results/ResultView';
 import { RunView } from '../runs/RunView';
@@ -27,7 +28,7 @@ function EditableText({ label, value, multiline, onSave }: { label: string; valu
     if (text !== value) onSave(text);
   };
   const field = multiline ? (
-    <textarea aria-label={label} value={text} onChange={(e) => setText(e.target.value)} rows={3} />
+    <textarea aria-label={label} placeholder={`${label} (optional)`} value={text} onChange={(e) => setText(e.target.value)} rows={2} />
   ) : (
     <input aria-label={label} value={text} onChange={(e) => setText(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setText(value)} />
   );
@@ -55,6 +56,13 @@ export function CheckDetail({ check, readOnlyGitLab }: { check: Check; readOnlyG
   const runCheck = useRunCheck();
   const del = useDeleteCheck();
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // The box follows the click at once (a controlled checkbox would otherwise
+  // spring back until the server answers), then the server's value.
+  const [approving, setApproving] = useState<boolean | null>(null);
+  const onApprove = (approved: boolean) => {
+    setApproving(approved);
+    approve.mutate({ id: check.check_id, approved }, { onSettled: () => setApproving(null) });
+  };
   const lastRunId = check.last_run?.run_id ?? null;
   useRefreshWhenRunEnds(lastRunId);
   const running = check.last_run?.status === 'Running';
@@ -94,9 +102,8 @@ export function CheckDetail({ check, readOnlyGitLab }: { check: Check; readOnlyG
           <input
             type="checkbox"
             data-testid="approve-check"
-            checked={check.is_checked}
-            disabled={approve.isPending}
-            onChange={(e) => approve.mutate({ id: check.check_id, approved: e.target.checked })}
+            checked={approving ?? check.is_checked}
+            onChange={(e) => onApprove(e.target.checked)}
           />
           Approved
         </label>
@@ -125,6 +132,7 @@ export function CheckDetail({ check, readOnlyGitLab }: { check: Check; readOnlyG
       {readOnlyGitLab && (
         <p className="muted small">GitLab is connected with a read-only token: approvals and comments are not posted on the merge request.</p>
       )}
+      <NoteStatusLine note={approve.data?.note} />
       {error && <ErrorMessage error={error} />}
       {Object.keys(check.params ?? {}).length > 0 && (
         <details>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { useCommentCheck } from '../api/hooks';
 import type { Check } from '../api/types';
+import { NoteStatusLine } from '../components/NoteStatus';
 import { ErrorMessage } from '../components/status';
 
 export function Comments({ check, readOnlyGitLab }: { check: Check; readOnlyGitLab: boolean }) {
@@ -45,6 +46,7 @@ export function Comments({ check, readOnlyGitLab }: { check: Check; readOnlyGitL
         </button>
         {readOnlyGitLab && <span className="muted small"> (not posted on GitLab: read-only token)</span>}
       </form>
+      <NoteStatusLine note={add.data?.note} />
       {add.error && <ErrorMessage error={add.error} title="Cannot add the comment" />}
     </section>
   );

@@ -53,7 +53,7 @@ export function NodeActions({ node, disabledReason }: { node: NodeDetail; disabl
     if (typeof params === 'string') return setProblem(params);
     setProblem(null);
     addCheck.reset();
-    start.mutate({ type: a.type, params });
+    start.mutate({ type: a.type, params, name: `${a.label} of ${node.name}` });
   };
 
   return (

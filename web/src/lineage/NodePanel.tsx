@@ -81,16 +81,20 @@ function Code({ node }: { node: NodeDetail }) {
 
 export function NodePanel({ id, onClose, runsDisabledReason }: { id: string; onClose: () => void; runsDisabledReason: string | null }) {
   const node = useNode(id);
-  const closeRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => closeRef.current?.focus(), [id]);
+  // Focus moves to the panel itself, not to a button: the Enter that selected
+  // the node would otherwise press that button.
+  const panelRef = useRef<HTMLElement>(null);
+  useEffect(() => panelRef.current?.focus(), [id]);
   return (
     <aside
+      ref={panelRef}
+      tabIndex={-1}
       className="panel"
       aria-label="Node details"
       data-testid="node-panel"
       onKeyDown={(e) => e.key === 'Escape' && onClose()}
     >
-      <button ref={closeRef} type="button" className="panel__close" onClick={onClose} aria-label="Close node details">
+      <button type="button" className="panel__close" onClick={onClose} aria-label="Close node details">
         ×
       </button>
       {node.isPending && <Loading label="Loading the node…" />}

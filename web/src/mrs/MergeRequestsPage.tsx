@@ -14,7 +14,7 @@ const SESSION_LABELS: Record<SessionStatus, string> = {
   failed: 'failed',
 };
 
-const STATES = ['opened', 'merged', 'closed', 'all'];
+const STATES = ['opened', 'merged', 'closed', 'locked', 'all'];
 
 const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '');
 

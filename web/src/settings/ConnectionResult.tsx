@@ -87,6 +87,7 @@ export function ConnectionResult({ conn, mode }: { conn: Omit<GitLabConnection, 
         )}
       </dl>
       <ScopeTable scopes={conn.token?.scopes} />
+      {conn.checked_at && <p className="muted small">Checked {new Date(conn.checked_at).toLocaleString()}</p>}
       {checks.length > 0 && (
         <>
           <h3>{failed.length === 0 ? 'All checks passed' : `${failed.length} check${failed.length === 1 ? '' : 's'} to fix`}</h3>
