@@ -103,6 +103,8 @@ func Open(ctx context.Context, c Config) (*Warehouse, error) {
 		"user=" + quoteConnValue(c.User),
 		"dbname=" + quoteConnValue(c.Database),
 		"application_name=recce",
+		// A host that drops packets must not hang a diff (or CI) forever.
+		"connect_timeout=15",
 	}
 	if c.SSLMode != "" {
 		kv = append(kv, "sslmode="+quoteConnValue(c.SSLMode))
