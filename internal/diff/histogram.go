@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"gitlab.com/recce-go/recce/internal/warehouse"
 )
 
@@ -94,7 +92,7 @@ func Histogram(ctx context.Context, e *Envs, p HistogramParams) (*HistogramResul
 		ok           bool
 	}
 	var bnd [2]bounds
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	for i, s := range sides {
 		if s.rel == "" {
 			continue
@@ -147,7 +145,7 @@ func Histogram(ctx context.Context, e *Envs, p HistogramParams) (*HistogramResul
 	res.BinEdges = append(res.BinEdges, edgeValue(kind, edges[bins]))
 
 	res.Base.Counts, res.Current.Counts = make([]int64, bins), make([]int64, bins)
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx = newGroup(ctx)
 	for i, s := range sides {
 		if s.rel == "" {
 			continue

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"gitlab.com/recce-go/recce/internal/warehouse"
 )
 
@@ -55,7 +53,7 @@ func Profile(ctx context.Context, e *Envs, p ProfileParams) (*ProfileResult, err
 	}
 	res := &ProfileResult{Model: m.name}
 	e.describe("Profiling " + m.name)
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	for _, side := range []struct {
 		rel, label string
 		dst        *[]ColumnProfile

@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/warehouse"
 )
@@ -84,7 +82,7 @@ func fetchCapped(ctx context.Context, w warehouse.Warehouse, sql string, limit i
 	}
 	t := &Table{Limit: limit, Data: [][]any{}}
 	var total int64
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	g.Go(func() error {
 		cols, rows, err := warehouse.QueryAll(gctx, w, fmt.Sprintf("select * from (%s) q limit %d", sql, limit+1))
 		if err != nil {
@@ -138,7 +136,7 @@ func QueryDiff(ctx context.Context, e *Envs, p QueryDiffParams) (*QueryDiffResul
 		return keyedQueryDiff(ctx, e, baseSQL, curSQL, p.PrimaryKeys, limit)
 	}
 	res := &QueryDiffResult{}
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	g.Go(func() (err error) { res.Base, err = fetchCapped(gctx, e.Warehouse, baseSQL, limit, "base"); return err })
 	g.Go(func() (err error) {
 		res.Current, err = fetchCapped(gctx, e.Warehouse, curSQL, limit, "current")
@@ -161,7 +159,7 @@ func QueryDiff(ctx context.Context, e *Envs, p QueryDiffParams) (*QueryDiffResul
 func rowSetDiff(ctx context.Context, w warehouse.Warehouse, baseSQL, curSQL string) (onlyBase, onlyCurrent *int64, err error) {
 	d := w.Dialect()
 	var bc, cc []warehouse.Column
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	g.Go(func() (err error) { bc, err = columnsOf(gctx, w, "("+baseSQL+")", "base query"); return err })
 	g.Go(func() (err error) { cc, err = columnsOf(gctx, w, "("+curSQL+")", "current query"); return err })
 	if err := g.Wait(); err != nil {

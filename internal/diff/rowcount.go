@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/warehouse"
 )
@@ -153,7 +151,7 @@ func RowCount(ctx context.Context, e *Envs, nodeIDs []string, opts RowCountOptio
 
 	// Existence, once per environment, both at once.
 	var exists [2]func(*dbt.Node) bool
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	for side := range sideNodes {
 		g.Go(func() error {
 			exists[side] = existence(gctx, e.Warehouse, sideNodes[side])
@@ -189,7 +187,7 @@ func RowCount(ctx context.Context, e *Envs, nodeIDs []string, opts RowCountOptio
 	}
 
 	e.describe("Counting rows")
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx = newGroup(ctx)
 	g.SetLimit(opts.Concurrency)
 	for side := range todo {
 		for start := 0; start < len(todo[side]); start += opts.BatchSize {

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"gitlab.com/recce-go/recce/internal/warehouse"
 )
 
@@ -58,7 +56,7 @@ func (e *Envs) columnSides(ctx context.Context, name, column string) (m *model, 
 	}
 	base = sideSelect{rel: m.baseRel, label: "base " + m.name}
 	current = sideSelect{rel: m.currentRel, label: "current " + m.name}
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	for _, s := range []*sideSelect{&base, &current} {
 		if s.rel == "" {
 			continue
@@ -119,7 +117,7 @@ limit %d`, group(bs), group(cs), k)
 		res.Column = bs.col.Name
 	}
 	var rows [][]any
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	g.Go(func() (err error) {
 		_, rows, err = warehouse.QueryAll(gctx, e.Warehouse, sql)
 		if err != nil {

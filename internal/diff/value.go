@@ -89,7 +89,7 @@ func planKeyed(ctx context.Context, w warehouse.Warehouse, base, current source,
 		return nil, fmt.Errorf("no primary key")
 	}
 	var baseCols, curCols []warehouse.Column
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	g.Go(func() (err error) { baseCols, err = columnsOf(gctx, w, base.from, base.label); return err })
 	g.Go(func() (err error) { curCols, err = columnsOf(gctx, w, current.from, current.label); return err })
 	if err := g.Wait(); err != nil {
@@ -311,7 +311,7 @@ func (p *keyedPlan) checkKeys(ctx context.Context) error {
 	// Both sides at once; base's error first when both fail, so that the
 	// message does not depend on which query finished first.
 	var errs [2]error
-	var g errgroup.Group
+	g := &group{new(errgroup.Group)}
 	g.Go(func() error { errs[0] = check(ctx, p.base, bk); return nil })
 	g.Go(func() error { errs[1] = check(ctx, p.current, ck); return nil })
 	_ = g.Wait()
@@ -358,7 +358,7 @@ func (p *keyedPlan) summary(ctx context.Context) (ValueSummary, []ColumnMatch, e
 	sql := "select " + strings.Join(sel, ",\n  ") + "\nfrom " + p.join()
 	var row []any
 	var rowsB, rowsC int64
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := newGroup(ctx)
 	g.Go(func() (err error) {
 		_, row, err = warehouse.QueryRow(gctx, p.w, sql)
 		if err != nil {
