@@ -5,8 +5,9 @@ package web
 
 import "embed"
 
-// Dist is the built app: dist/index.html and dist/assets/*. Serve it with
-// fs.Sub(Dist, "dist"), answering index.html for paths that are not files.
+// Dist is the built app: dist/index.html and dist/assets/* (content-hashed
+// names). The app routes in the browser (/lineage, /checks/<id>...), so the
+// server answers index.html for paths that are not files.
 //
 //go:embed all:dist
 var Dist embed.FS

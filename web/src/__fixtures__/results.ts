@@ -3,7 +3,7 @@
 export const rowCountDiff = {
   customers: { base: 100, curr: 112 },
   orders: { base: 250, curr: 250 },
-  int_customer_orders: { base: null, curr: 94 },
+  int_customer_orders: { base: null, curr: 94, base_meta: { status: 'not_in_manifest' } },
 };
 
 const valueDiffFrame = {

@@ -64,6 +64,11 @@ export function QueryDiffTable({ view }: { view: QueryDiffView }) {
           {view.rows.length > LIMIT && <p className="muted">First {LIMIT} of {view.rows.length} differing rows.</p>}
         </div>
       )}
+      {(view.onlyInBase !== null || view.onlyInCurrent !== null) && (
+        <p className="muted">
+          In all: {fmtInt(view.onlyInBase)} rows only in base, {fmtInt(view.onlyInCurrent)} only in current.
+        </p>
+      )}
       {view.more && <p className="muted">The server stopped at its row limit: there may be more differences.</p>}
     </div>
   );

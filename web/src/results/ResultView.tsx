@@ -19,13 +19,13 @@ const primaryKeys = (params: Params): string[] => {
   return Array.isArray(pk) ? pk.map(String) : typeof pk === 'string' ? [pk] : [];
 };
 
-function FromLineage({ type, params }: { type: 'schema_diff' | 'lineage_diff'; params: Params }) {
+function FromArtifacts({ type, params, result }: { type: 'schema_diff' | 'lineage_diff'; params: Params; result: unknown }) {
   const info = useInfo();
   if (!info.data) return <Loading label="Loading the lineage…" />;
   return type === 'schema_diff' ? (
-    <SchemaDiffResult params={params} lineage={info.data.lineage} />
+    <SchemaDiffResult params={params} result={result} lineage={info.data.lineage} />
   ) : (
-    <LineageDiffResult lineage={info.data.lineage} />
+    <LineageDiffResult result={result} lineage={info.data.lineage} />
   );
 }
 
@@ -37,7 +37,7 @@ export function ResultView({ type, params, result }: { type: RunType; params: Pa
   switch (type) {
     case 'schema_diff':
     case 'lineage_diff':
-      return <FromLineage type={type} params={params} />;
+      return <FromArtifacts type={type} params={params} result={result} />;
     case 'row_count_diff':
       return <RowCountResult result={result} />;
     case 'value_diff':

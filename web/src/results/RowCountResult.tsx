@@ -18,8 +18,8 @@ export function RowCountResult({ result }: { result: unknown }) {
         {rows.map((r) => (
           <tr key={r.name} className={r.delta ? 'row--changed' : undefined}>
             <th scope="row">{r.name}</th>
-            <td className="num">{r.base === null ? <span className="muted">{r.status ?? 'N/A'}</span> : fmtInt(r.base)}</td>
-            <td className="num">{r.current === null ? <span className="muted">{r.status ?? 'N/A'}</span> : fmtInt(r.current)}</td>
+            <td className="num">{r.base === null ? <span className="muted">{r.baseStatus ?? 'N/A'}</span> : fmtInt(r.base)}</td>
+            <td className="num">{r.current === null ? <span className="muted">{r.currentStatus ?? 'N/A'}</span> : fmtInt(r.current)}</td>
             <td className={`num ${r.delta ? (r.delta > 0 ? 'up' : 'down') : ''}`}>
               {r.delta === null ? '–' : r.delta === 0 ? '=' : fmtSigned(r.delta)}
               {r.deltaPercent !== null && r.delta !== 0 && ` (${fmtSigned(r.deltaPercent, ' %')})`}

@@ -14,6 +14,12 @@ export function ValueDiffResult({ result }: { result: unknown }) {
           <dt>In both</dt>
           <dd>{fmtInt(commonRows(v))}</dd>
         </div>
+        {v.modified !== null && (
+          <div className={v.modified ? 'changed' : undefined}>
+            <dt>Modified</dt>
+            <dd>{fmtInt(v.modified)}</dd>
+          </div>
+        )}
         <div className={v.added ? 'up' : undefined}>
           <dt>Added</dt>
           <dd>{fmtInt(v.added)}</dd>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as fx from '../../__fixtures__/results';
+import { adaptLineageDiff, adaptSchemaDiff } from './artifacts';
 import { toFrame } from './dataframe';
 import { adaptHistogram } from './histogram';
 import { adaptProfile } from './profile';
@@ -30,9 +31,14 @@ describe('row_count_diff', () => {
     expect(rows[2]).toMatchObject({ delta: 0, deltaPercent: 0 });
   });
 
-  it('accepts "current" for "curr", numbers as strings, and a status', () => {
-    const [r] = adaptRowCount({ m: { base: '10', current: 5, status: 'table_not_found' } });
-    expect(r).toMatchObject({ base: 10, current: 5, delta: -5, deltaPercent: -50, status: 'table_not_found' });
+  it('accepts "current" for "curr" and numbers as strings', () => {
+    const [r] = adaptRowCount({ m: { base: '10', current: 5 } });
+    expect(r).toMatchObject({ base: 10, current: 5, delta: -5, deltaPercent: -50, baseStatus: null });
+  });
+
+  it('says why a side has no count (base_meta / curr_meta)', () => {
+    const [r] = adaptRowCount({ new_model: { base: null, curr: 62, base_meta: { status: 'not_in_manifest' } } });
+    expect(r).toMatchObject({ base: null, current: 62, baseStatus: 'not_in_manifest', currentStatus: null });
   });
 });
 
@@ -47,6 +53,18 @@ describe('value_diff', () => {
   it('finds columns whatever their case, and reads percentages as ratios', () => {
     const v = adaptValueDiff({ data: { columns: ['COLUMN', 'MATCHED', 'MATCHED_P'], data: [['ID', 5, 50]] } });
     expect(v.columns).toEqual([{ column: 'ID', matched: 5, rate: 0.5 }]);
+  });
+});
+
+describe('value_diff, with our additions', () => {
+  it('prefers the columns list and reads modified and unchanged rows', () => {
+    const v = adaptValueDiff({
+      summary: { total: 10, added: 1, removed: 1, modified: 2, unchanged: 6 },
+      data: { columns: [{ name: 'column' }, { name: 'matched' }, { name: 'matched_p' }], data: [['id', 0, 0]] },
+      columns: [{ name: 'amount', matched: 6, mismatched: 2, matched_p: 0.75 }],
+    });
+    expect(v).toMatchObject({ modified: 2, unchanged: 6 });
+    expect(v.columns).toEqual([{ column: 'amount', matched: 6, rate: 0.75 }]);
   });
 });
 
@@ -113,9 +131,27 @@ describe('DataFrame and queries', () => {
     expect(modified.cells).toEqual([2, 'mid']);
   });
 
+  it('reads the exact counts of rows only on one side', () => {
+    const v = adaptQueryDiff({ ...fx.queryDiff, rows_only_in_base: 2000, rows_only_in_current: 3000 })!;
+    expect(v).toMatchObject({ onlyInBase: 2000, onlyInCurrent: 3000 });
+    expect(adaptQueryDiff(fx.queryDiff)).toMatchObject({ onlyInBase: null, onlyInCurrent: null });
+  });
+
   it('reads the in_a / in_b diff frame of a keyed query diff', () => {
     const v = adaptQueryDiff(fx.queryDiffWithKeys, ['CUSTOMER_ID'])!;
     expect(v.columns.map((c) => c.key)).toEqual(['customer_id', 'segment']);
     expect(v).toMatchObject({ added: 1, removed: 1, modified: 1, unchanged: null });
+  });
+});
+
+describe('lineage_diff and schema_diff results', () => {
+  it('reads the nodes of a run, or says there is no result (reference runs)', () => {
+    expect(adaptSchemaDiff(null)).toBeNull();
+    expect(adaptLineageDiff({})).toBeNull();
+    const s = adaptSchemaDiff({ selected: 3, nodes: [{ unique_id: 'model.a', name: 'a', added: ['x'], changed: [{ name: 'y', base_type: 'int', current_type: 'text' }] }] })!;
+    expect(s.selected).toBe(3);
+    expect(s.nodes[0].diff).toEqual({ added: ['x'], removed: [], changed: [{ name: 'y', base_type: 'int', current_type: 'text' }], missing: undefined });
+    const l = adaptLineageDiff({ selected: 12, impacted: 4, nodes: [{ unique_id: 'model.a', name: 'a', change: 'added' }] })!;
+    expect(l).toMatchObject({ selected: 12, impacted: 4, nodes: [{ name: 'a', change: 'added', reasons: [] }] });
   });
 });

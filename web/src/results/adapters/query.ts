@@ -2,7 +2,7 @@
 // query_diff: `{"base", "current", "diff"}`; "diff" (with primary keys) is a
 // DataFrame of the differing rows flagged in_a (base) / in_b (current).
 // Rows are paired by primary key when there is one, else compared whole.
-import { obj } from './common';
+import { num, obj } from './common';
 import { type Column, columnIndex, type Frame, toFrame } from './dataframe';
 
 export function adaptQuery(result: unknown): Frame | null {
@@ -28,6 +28,9 @@ export interface QueryDiffView {
   modified: number;
   /** Rows equal on both sides, when known. */
   unchanged: number | null;
+  /** Exact counts of rows only on one side, whatever the row cap (ours; absent in the reference's results). */
+  onlyInBase: number | null;
+  onlyInCurrent: number | null;
   more: boolean;
 }
 
@@ -84,7 +87,8 @@ function sides(r: Record<string, unknown>) {
 }
 
 export function adaptQueryDiff(result: unknown, primaryKeys: string[] = []): QueryDiffView | null {
-  const s = sides(obj(result));
+  const r = obj(result);
+  const s = sides(r);
   if (!s) return null;
   const keyIdx = primaryKeys.map((k) => s.columns.findIndex((c) => c.key.toLowerCase() === k.toLowerCase()));
   const canPair = keyIdx.length > 0 && keyIdx.every((i) => i >= 0);
@@ -111,6 +115,8 @@ export function adaptQueryDiff(result: unknown, primaryKeys: string[] = []): Que
     removed: count('removed'),
     modified: count('modified'),
     unchanged: s.unchanged,
+    onlyInBase: num(r.rows_only_in_base),
+    onlyInCurrent: num(r.rows_only_in_current),
     more: s.more,
   };
 }

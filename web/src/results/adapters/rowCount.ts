@@ -1,5 +1,6 @@
-// row_count_diff: `{"<node name>": {"base": n, "curr": n}}`; a side may be null
-// (no such table), and may carry a status instead of a number.
+// row_count_diff: `{"<node name>": {"base": n, "curr": n}}`; a side may be
+// null, with `base_meta` / `curr_meta` `{"status"}` saying why
+// (table_not_found, not_in_manifest...).
 import { isObj, num, obj, pick } from './common';
 
 export interface RowCountRow {
@@ -10,8 +11,9 @@ export interface RowCountRow {
   delta: number | null;
   /** The delta relative to the base count (what people expect), in percent. */
   deltaPercent: number | null;
-  /** Why a count is missing (e.g. "table_not_found"), if the server said. */
-  status: string | null;
+  /** Why a side has no count (e.g. "table_not_found"), if the server said. */
+  baseStatus: string | null;
+  currentStatus: string | null;
 }
 
 export function adaptRowCount(result: unknown): RowCountRow[] {
@@ -23,10 +25,11 @@ export function adaptRowCount(result: unknown): RowCountRow[] {
       const current = num(pick(o, 'curr', 'current'));
       const delta = base !== null && current !== null ? current - base : null;
       const deltaPercent = delta === null || base === null || base === 0 ? null : (delta / base) * 100;
-      const status = [o.status, o.base_status, o.curr_status].find((s) => typeof s === 'string') as string | undefined;
-      return { name, base, current, delta, deltaPercent, status: status ?? null };
+      const status = (meta: unknown) => {
+        const s = obj(meta).status ?? o.status;
+        return typeof s === 'string' ? s : null;
+      };
+      return { name, base, current, delta, deltaPercent, baseStatus: status(o.base_meta), currentStatus: status(o.curr_meta) };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
-
-export const rowCountDiffers = (r: RowCountRow) => r.base !== r.current;
