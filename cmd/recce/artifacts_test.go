@@ -156,21 +156,55 @@ func TestBadInputExitsOneWithOneLine(t *testing.T) {
 }
 
 func TestDebug(t *testing.T) {
-	out, _, code := runRecce(t, append([]string{"debug", "--format", "json"}, jaffleFlags(t)...)...)
-	var r struct {
+	type report struct {
 		OK     bool `json:"ok"`
 		Checks []struct {
-			Name string `json:"name"`
-			OK   bool   `json:"ok"`
+			Name    string `json:"name"`
+			OK      bool   `json:"ok"`
+			Message string `json:"message"`
+			Hint    string `json:"hint"`
 		} `json:"checks"`
 	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err, out)
+	debug := func(args ...string) (report, int) {
+		out, _, code := runRecce(t, append([]string{"debug", "--format", "json"}, args...)...)
+		var r report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err, out)
+		}
+		return r, code
 	}
-	if code != 0 || !r.OK || len(r.Checks) < 4 {
-		t.Errorf("debug on good artifacts: exit %d %+v", code, r)
+
+	// The demo project has everything, its DuckDB warehouse included.
+	dir := filepath.Join(t.TempDir(), "demo")
+	if _, errOut, code := runRecce(t, "demo", dir); code != 0 {
+		t.Fatal(errOut)
 	}
-	out, _, code = runRecce(t, "debug", "--target-path", t.TempDir())
+	r, code := debug("--project-dir", dir)
+	if code != 0 || !r.OK || len(r.Checks) != 6 {
+		t.Errorf("debug in the demo: exit %d %+v", code, r)
+	}
+	for _, c := range r.Checks {
+		if c.Name == "warehouse" && !strings.Contains(c.Message, "connected") {
+			t.Errorf("warehouse check: %+v", c)
+		}
+	}
+
+	// jaffle's artifacts alone: the artifacts are fine, the warehouse is
+	// missing, and the hint says what still works.
+	r, code = debug(jaffleFlags(t)...)
+	if code != 1 || r.OK {
+		t.Errorf("debug without a profile: exit %d %+v", code, r)
+	}
+	for _, c := range r.Checks {
+		if c.Name == "warehouse" && (c.OK || !strings.Contains(c.Message, "dbt_project.yml not found") || !strings.Contains(c.Hint, "lineage and schema diffs work without it")) {
+			t.Errorf("warehouse check without a profile: %+v", c)
+		}
+		if c.Name != "warehouse" && !c.OK {
+			t.Errorf("%s should pass: %+v", c.Name, c)
+		}
+	}
+
+	out, _, code := runRecce(t, "debug", "--target-path", t.TempDir())
 	if code != 1 || !strings.Contains(out, "dbt docs generate") {
 		t.Errorf("debug with missing artifacts: exit %d\n%s", code, out)
 	}
