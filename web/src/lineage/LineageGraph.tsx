@@ -6,7 +6,7 @@
 //   (measurements, selection) are not applied back, since each would copy
 //   all 5,000 nodes; the selected node is highlighted through a context
 //   that only the rendered nodes read.
-import { Background, Controls, MiniMap, type NodeChange, ReactFlow, useReactFlow } from '@xyflow/react';
+import { Background, Controls, MiniMap, type NodeChange, ReactFlow, useReactFlow, useStore } from '@xyflow/react';
 import { useEffect, useMemo } from 'react';
 import { toFlow, type FlowNode } from './flow';
 import type { Graph } from './graph';
@@ -42,6 +42,21 @@ function FocusOn({ focus }: { focus: { id: string } | null }) {
   return null;
 }
 
+/**
+ * Fits the whole graph in view once the canvas has its size. By default
+ * React Flow fits only nodes it has measured, which the nodes out of view
+ * never are: includeHiddenNodes makes it use their declared sizes.
+ * Remounted with each new graph.
+ */
+function FitOnce({ minZoom }: { minZoom: number }) {
+  const rf = useReactFlow();
+  const sized = useStore((s) => s.width > 0 && s.height > 0);
+  useEffect(() => {
+    if (sized) void rf.fitView({ minZoom, includeHiddenNodes: true });
+  }, [sized, rf, minZoom]);
+  return null;
+}
+
 export function LineageGraph({ graph, graphKey, selectedId, focus, onSelect }: LineageGraphProps) {
   const flow = useMemo(() => toFlow(graph), [graph]);
   const large = flow.nodes.length > LARGE;
@@ -65,13 +80,12 @@ export function LineageGraph({ graph, graphKey, selectedId, focus, onSelect }: L
           onNodeClick={(_, node) => onSelect(node.id)}
           onPaneClick={() => onSelect(null)}
           minZoom={minZoom}
-          fitView
-          fitViewOptions={{ minZoom }}
           ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter to open the node details.' }}
         >
+          <FitOnce minZoom={minZoom} />
           <FocusOn focus={focus} />
           <Background gap={24} />
-          <Controls showInteractive={false} />
+          <Controls showInteractive={false} fitViewOptions={{ minZoom, includeHiddenNodes: true }} />
           {!large && <MiniMap pannable zoomable ariaLabel="Minimap of the lineage" />}
         </ReactFlow>
       </SelectedContext.Provider>
