@@ -557,3 +557,45 @@ func (s *Store) RetryDeadJob(ctx context.Context, id int64) (bool, error) {
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// DeferJob puts a claimed job back to pending until until, without
+// counting the run as an attempt: the job did not fail, it waits for its
+// turn (a rate limit, GitLab's or ours). reason is kept as its last error
+// for inspection. As with FailJob, a pending twin with the same dedupe key
+// supersedes it.
+func (s *Store) DeferJob(ctx context.Context, j *Job, until time.Time, reason string) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var twin int64
+		if j.DedupeKey != "" {
+			err := tx.QueryRowContext(ctx, s.d.rebind(`SELECT id FROM jobs WHERE dedupe_key = ? AND state = 'pending'`), j.DedupeKey).Scan(&twin)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if twin != 0 {
+			res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'done', last_error = ?, lease_token = '',
+					lease_owner = '', lease_until = 0, updated_at = ?, finished_at = ?
+				WHERE id = ? AND state = 'running' AND lease_token = ?`),
+				fmt.Sprintf("%s (superseded by job %d)", reason, twin), now.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
+			if err := leaseHeld(res, err); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET run_after = ? WHERE id = ? AND run_after < ?`),
+				until.UnixMilli(), twin, until.UnixMilli())
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'pending', attempts = attempts - 1, last_error = ?,
+				run_after = ?, lease_token = '', lease_owner = '', lease_until = 0, updated_at = ?
+			WHERE id = ? AND state = 'running' AND lease_token = ?`),
+			reason, until.UnixMilli(), now.UnixMilli(), j.ID, j.leaseToken)
+		return leaseHeld(res, err)
+	})
+	if isUniqueViolation(err) {
+		return s.DeferJob(ctx, j, until, reason) // a twin was enqueued concurrently: the look-up now finds it
+	}
+	if err != nil {
+		return fmt.Errorf("defer job %d: %w", j.ID, err)
+	}
+	return nil
+}

@@ -128,6 +128,20 @@ var migrations = []migration{
 			last_used_at {{int64}} NOT NULL DEFAULT 0
 		)`,
 	}},
+	{3, "session versions, shared rate limits", []string{
+		// Bumped at every save of a session's workspace, so that a server
+		// instance can tell that another one changed it, and refuse to save
+		// over a version it has not seen (SaveSessionWorkspaceIf).
+		`ALTER TABLE mr_sessions ADD COLUMN workspace_version {{int64}} NOT NULL DEFAULT 0`,
+		// Bumped whenever state_json changes (an upload, the server's run
+		// of the checks), so that a cached review knows it must reload.
+		`ALTER TABLE mr_sessions ADD COLUMN state_version {{int64}} NOT NULL DEFAULT 0`,
+		// One row per rate limit shared by every instance (ratelimits.go).
+		`CREATE TABLE rate_limits (
+			name TEXT PRIMARY KEY,
+			tat {{int64}} NOT NULL
+		)`,
+	}},
 }
 
 // migrationLockKey is the PostgreSQL advisory lock held while migrating: an

@@ -148,10 +148,11 @@ func (s *Store) RecordUpload(ctx context.Context, u Upload) (*Session, error) {
 		if err := ensureMergeRequestRow(ctx, s, tx, u.ProjectID, u.IID, u.HeadSHA); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO mr_sessions (project_id, iid, revision, state_sha, verdict,
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO mr_sessions (project_id, iid, revision, state_version, state_sha, verdict,
 				result_error, state_json, artifacts_blob, artifacts_size, pipeline_id, job_id, uploaded_by, uploaded_at, updated_at)
-			VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, 1, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (project_id, iid) DO UPDATE SET revision = mr_sessions.revision + 1,
+				state_version = mr_sessions.state_version + 1,
 				state_sha = excluded.state_sha, verdict = excluded.verdict, result_error = excluded.result_error,
 				state_json = excluded.state_json, artifacts_blob = excluded.artifacts_blob,
 				artifacts_size = excluded.artifacts_size, pipeline_id = excluded.pipeline_id, job_id = excluded.job_id,
@@ -204,7 +205,7 @@ func (s *Store) RecordResult(ctx context.Context, projectID, iid, revision int64
 	q := `UPDATE mr_sessions SET verdict = ?, result_error = ?, updated_at = ?`
 	args := []any{string(r.Verdict), r.ResultError, s.now().UnixMilli()}
 	if r.StateJSON != nil {
-		q += `, state_json = ?`
+		q += `, state_json = ?, state_version = state_version + 1`
 		args = append(args, string(r.StateJSON))
 	}
 	res, err := s.exec(ctx, q+` WHERE project_id = ? AND iid = ? AND revision = ?`, append(args, projectID, iid, revision)...)
@@ -407,7 +408,8 @@ func (s *Store) SaveSessionWorkspace(ctx context.Context, projectID, iid int64, 
 		_, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO mr_sessions (project_id, iid, workspace_json, workspace_saved_at, updated_at)
 			VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (project_id, iid) DO UPDATE SET workspace_json = excluded.workspace_json,
-				workspace_saved_at = excluded.workspace_saved_at, updated_at = excluded.updated_at`),
+				workspace_saved_at = excluded.workspace_saved_at, updated_at = excluded.updated_at,
+				workspace_version = mr_sessions.workspace_version + 1`),
 			projectID, iid, string(workspaceJSON), now, now)
 		return err
 	})
@@ -452,4 +454,90 @@ func (w SessionWorkspace[T]) SaveWorkspace(ctx context.Context, v *T) error {
 		return fmt.Errorf("save the workspace of !%d: %w", w.IID, err)
 	}
 	return w.Store.SaveSessionWorkspace(ctx, w.ProjectID, w.IID, b)
+}
+
+// SessionVersions tell a server instance whether its copy of a session is
+// current: Revision counts uploads, StateVersion changes with the state
+// (an upload, the server's run of the checks), WorkspaceVersion with every
+// save of the review's workspace. All zero when the session has no row.
+type SessionVersions struct {
+	Revision         int64
+	StateVersion     int64
+	WorkspaceVersion int64
+}
+
+// SessionVersions reads a session's versions: one small row, cheap enough
+// to ask before every request on a session.
+func (s *Store) SessionVersions(ctx context.Context, projectID, iid int64) (SessionVersions, error) {
+	var v SessionVersions
+	err := s.queryRow(ctx, `SELECT revision, state_version, workspace_version FROM mr_sessions WHERE project_id = ? AND iid = ?`,
+		projectID, iid).Scan(&v.Revision, &v.StateVersion, &v.WorkspaceVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SessionVersions{}, nil
+	}
+	if err != nil {
+		return SessionVersions{}, fmt.Errorf("read the session of !%d: %w", iid, err)
+	}
+	return v, nil
+}
+
+// ErrWorkspaceConflict means another server instance saved the session's
+// workspace since the version the caller read: reload it and apply the
+// change again.
+var ErrWorkspaceConflict = errors.New("the review was changed meanwhile by another server instance")
+
+// LoadSessionWorkspaceVersion is LoadSessionWorkspace with the version of
+// what it returns (0 and nil when nothing was saved).
+func (s *Store) LoadSessionWorkspaceVersion(ctx context.Context, projectID, iid int64) ([]byte, int64, error) {
+	var ws string
+	var version int64
+	err := s.queryRow(ctx, `SELECT workspace_json, workspace_version FROM mr_sessions WHERE project_id = ? AND iid = ?`,
+		projectID, iid).Scan(&ws, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("load the workspace of !%d: %w", iid, err)
+	}
+	if ws == "" {
+		return nil, version, nil
+	}
+	return []byte(ws), version, nil
+}
+
+// SaveSessionWorkspaceIf saves the session's workspace only if its version
+// is still expect (compare and swap), and returns the new version. Two
+// instances changing one review at once cannot lose each other's change:
+// the second gets ErrWorkspaceConflict.
+func (s *Store) SaveSessionWorkspaceIf(ctx context.Context, projectID, iid int64, workspaceJSON []byte, expect int64) (int64, error) {
+	now := s.now().UnixMilli()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := ensureMergeRequestRow(ctx, s, tx, projectID, iid, ""); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO mr_sessions (project_id, iid, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (project_id, iid) DO NOTHING`), projectID, iid, now); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE mr_sessions SET workspace_json = ?, workspace_saved_at = ?,
+				workspace_version = workspace_version + 1, updated_at = ?
+			WHERE project_id = ? AND iid = ? AND workspace_version = ?`),
+			string(workspaceJSON), now, now, projectID, iid, expect)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrWorkspaceConflict
+		}
+		return nil
+	})
+	if errors.Is(err, ErrWorkspaceConflict) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, fmt.Errorf("save the workspace of !%d: %w", iid, err)
+	}
+	return expect + 1, nil
 }
