@@ -18,6 +18,22 @@ const views: { value: View; label: string }[] = [
   { value: 'changed', label: 'Changed only' },
 ];
 
+function FacetSelect(props: { label: string; testId: string; all: string; facets: Facet[]; value: string; onChange: (v: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select aria-label={props.label} data-testid={props.testId} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <option value="">{props.all}</option>
+        {props.facets.map((f) => (
+          <option key={f.value} value={f.value}>
+            {f.value} ({f.count})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Filters({ filter, onChange, packages, resourceTypes, selector, onSelector, selectorState }: Props) {
   const id = useId();
   const [select, setSelect] = useState(selector.select);
@@ -43,38 +59,22 @@ export function Filters({ filter, onChange, packages, resourceTypes, selector, o
           ))}
         </select>
       </label>
-      <label>
-        Package
-        <select
-          aria-label="Package"
-          data-testid="filter-package"
-          value={filter.packageName}
-          onChange={(e) => onChange({ ...filter, packageName: e.target.value })}
-        >
-          <option value="">All packages</option>
-          {packages.map((p) => (
-            <option key={p.value} value={p.value}>
-              {p.value} ({p.count})
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Type
-        <select
-          aria-label="Resource type"
-          data-testid="filter-resource-type"
-          value={filter.resourceType}
-          onChange={(e) => onChange({ ...filter, resourceType: e.target.value })}
-        >
-          <option value="">All types</option>
-          {resourceTypes.map((t) => (
-            <option key={t.value} value={t.value}>
-              {t.value} ({t.count})
-            </option>
-          ))}
-        </select>
-      </label>
+      <FacetSelect
+        label="Package"
+        testId="filter-package"
+        all="All packages"
+        facets={packages}
+        value={filter.packageName}
+        onChange={(packageName) => onChange({ ...filter, packageName })}
+      />
+      <FacetSelect
+        label="Resource type"
+        testId="filter-resource-type"
+        all="All types"
+        facets={resourceTypes}
+        value={filter.resourceType}
+        onChange={(resourceType) => onChange({ ...filter, resourceType })}
+      />
       <form className="filters__selector" onSubmit={apply} aria-describedby={`${id}-help`}>
         <input
           aria-label="Select (dbt selector)"

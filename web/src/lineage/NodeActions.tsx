@@ -3,6 +3,7 @@ import { useId, useState } from 'react';
 import { useCreateCheck, useStartRun } from '../api/hooks';
 import type { NodeDetail, Params, RunType } from '../api/types';
 import { DisabledReason, ErrorMessage } from '../components/status';
+import { AddToChecklist } from '../runs/AddToChecklist';
 import { RunView } from '../runs/RunView';
 
 interface Action {
@@ -43,7 +44,7 @@ export function NodeActions({ node, disabledReason }: { node: NodeDetail; disabl
   const [primaryKey, setPrimaryKey] = useState((node.primary_key ?? []).join(', '));
   const [problem, setProblem] = useState<string | null>(null);
   const start = useStartRun();
-  const addCheck = useCreateCheck();
+  const addSchema = useCreateCheck();
   const run = start.data;
 
   const runAction = (a: Action) => {
@@ -52,7 +53,6 @@ export function NodeActions({ node, disabledReason }: { node: NodeDetail; disabl
     const params = a.params(node, { column, columnType, primaryKey: pk });
     if (typeof params === 'string') return setProblem(params);
     setProblem(null);
-    addCheck.reset();
     start.mutate({ type: a.type, params, name: `${a.label} of ${node.name}` });
   };
 
@@ -98,8 +98,8 @@ export function NodeActions({ node, disabledReason }: { node: NodeDetail; disabl
         <button
           type="button"
           data-testid="add-schema-check"
-          onClick={() => addCheck.mutate({ type: 'schema_diff', name: `Schema diff of ${node.name}`, params: { node_id: node.unique_id } })}
-          disabled={addCheck.isPending}
+          onClick={() => addSchema.mutate({ type: 'schema_diff', name: `Schema diff of ${node.name}`, params: { node_id: node.unique_id } })}
+          disabled={addSchema.isPending}
         >
           Add schema diff to checklist
         </button>
@@ -111,18 +111,11 @@ export function NodeActions({ node, disabledReason }: { node: NodeDetail; disabl
         <div className="node-actions__result">
           <h4>{typeLabel(run.type)} of {node.name}</h4>
           <RunView runId={run.run_id} />
-          <button
-            type="button"
-            data-testid="add-to-checklist"
-            disabled={addCheck.isPending || addCheck.isSuccess}
-            onClick={() => addCheck.mutate({ type: run.type, params: run.params, run_id: run.run_id, name: `${typeLabel(run.type)} of ${node.name}` })}
-          >
-            {addCheck.isSuccess ? 'Added to checklist' : 'Add to checklist'}
-          </button>
+          <AddToChecklist key={run.run_id} run={run} name={`${typeLabel(run.type)} of ${node.name}`} />
         </div>
       )}
-      {addCheck.isSuccess && <p role="status" className="ok">Added “{addCheck.data.name}” to the checklist.</p>}
-      {addCheck.error && <ErrorMessage error={addCheck.error} title="Cannot add the check" />}
+      {addSchema.isSuccess && <p role="status" className="ok">Added “{addSchema.data.name}” to the checklist.</p>}
+      {addSchema.error && <ErrorMessage error={addSchema.error} title="Cannot add the check" />}
     </section>
   );
 }

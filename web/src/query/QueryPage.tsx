@@ -1,9 +1,10 @@
 // Query screen: SQL with {{ ref("model") }}, run on current, base, or as a diff.
 import { lazy, Suspense, useCallback, useId, useState } from 'react';
-import { runsDisabledReason, useCreateCheck, useInfo, useStartQuery } from '../api/hooks';
+import { runsDisabledReason, useInfo, useStartQuery } from '../api/hooks';
 import type { Info, QueryEnv } from '../api/types';
 import { DisabledReason, ErrorMessage, Loading } from '../components/status';
 import { isChanged } from '../lineage/graph';
+import { AddToChecklist } from '../runs/AddToChecklist';
 import { RunView } from '../runs/RunView';
 
 const SqlEditor = lazy(() => import('../editor/SqlEditor'));
@@ -27,15 +28,13 @@ export function QueryPage() {
   const [env, setEnv] = useState<QueryEnv>('current');
   const [keys, setKeys] = useState('');
   const start = useStartQuery();
-  const addCheck = useCreateCheck();
   const text = sql ?? `select * from {{ ref("${firstModel(info.data)}") }}`;
   const reason = runsDisabledReason(info.data);
   const run = useCallback(() => {
     if (reason) return;
-    addCheck.reset();
     const primaryKeys = keys.split(',').map((k) => k.trim()).filter(Boolean);
     start.mutate({ sql: text, env, primaryKeys: env === 'diff' ? primaryKeys : undefined });
-  }, [reason, keys, text, env, start, addCheck]);
+  }, [reason, keys, text, env, start]);
   const last = start.data;
 
   return (
@@ -77,15 +76,7 @@ export function QueryPage() {
       {last && (
         <section aria-label="Query result">
           <RunView runId={last.run_id} />
-          <button
-            type="button"
-            data-testid="add-to-checklist"
-            disabled={addCheck.isPending || addCheck.isSuccess}
-            onClick={() => addCheck.mutate({ type: last.type, params: last.params, run_id: last.run_id, name: 'Query' + (last.type === 'query_diff' ? ' diff' : '') })}
-          >
-            {addCheck.isSuccess ? 'Added to checklist' : 'Add to checklist'}
-          </button>
-          {addCheck.error && <ErrorMessage error={addCheck.error} title="Cannot add the check" />}
+          <AddToChecklist key={last.run_id} run={last} name={last.type === 'query_diff' ? 'Query diff' : last.type === 'query_base' ? 'Query (base)' : 'Query'} />
         </section>
       )}
     </div>

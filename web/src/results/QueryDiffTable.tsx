@@ -1,3 +1,4 @@
+import { Figures } from '../components/Figures';
 import { formatCell } from './adapters/dataframe';
 import type { QueryDiffView } from './adapters/query';
 import { fmtInt } from './format';
@@ -7,26 +8,14 @@ const LIMIT = 500;
 export function QueryDiffTable({ view }: { view: QueryDiffView }) {
   return (
     <div data-testid="query-diff-result">
-      <dl className="figures">
-        {view.unchanged !== null && (
-          <div>
-            <dt>Unchanged</dt>
-            <dd>{fmtInt(view.unchanged)}</dd>
-          </div>
-        )}
-        <div className={view.added ? 'up' : undefined}>
-          <dt>Added</dt>
-          <dd>{fmtInt(view.added)}</dd>
-        </div>
-        <div className={view.removed ? 'down' : undefined}>
-          <dt>Removed</dt>
-          <dd>{fmtInt(view.removed)}</dd>
-        </div>
-        <div className={view.modified ? 'changed' : undefined}>
-          <dt>Modified</dt>
-          <dd>{fmtInt(view.modified)}</dd>
-        </div>
-      </dl>
+      <Figures
+        items={[
+          { label: 'Unchanged', value: fmtInt(view.unchanged), hidden: view.unchanged === null },
+          { label: 'Added', value: fmtInt(view.added), tone: 'up' },
+          { label: 'Removed', value: fmtInt(view.removed), tone: 'down' },
+          { label: 'Modified', value: fmtInt(view.modified), tone: 'changed' },
+        ]}
+      />
       {view.rows.length === 0 ? (
         <p>No difference{view.more && ' in the rows the server returned'}.</p>
       ) : (

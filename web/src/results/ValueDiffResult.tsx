@@ -1,3 +1,4 @@
+import { Figures } from '../components/Figures';
 import { adaptValueDiff, commonRows } from './adapters/valueDiff';
 import { fmtInt, fmtPercent } from './format';
 
@@ -5,30 +6,15 @@ export function ValueDiffResult({ result }: { result: unknown }) {
   const v = adaptValueDiff(result);
   return (
     <div data-testid="value-diff-result">
-      <dl className="figures">
-        <div>
-          <dt>Rows</dt>
-          <dd>{fmtInt(v.total)}</dd>
-        </div>
-        <div>
-          <dt>In both</dt>
-          <dd>{fmtInt(commonRows(v))}</dd>
-        </div>
-        {v.modified !== null && (
-          <div className={v.modified ? 'changed' : undefined}>
-            <dt>Modified</dt>
-            <dd>{fmtInt(v.modified)}</dd>
-          </div>
-        )}
-        <div className={v.added ? 'up' : undefined}>
-          <dt>Added</dt>
-          <dd>{fmtInt(v.added)}</dd>
-        </div>
-        <div className={v.removed ? 'down' : undefined}>
-          <dt>Removed</dt>
-          <dd>{fmtInt(v.removed)}</dd>
-        </div>
-      </dl>
+      <Figures
+        items={[
+          { label: 'Rows', value: fmtInt(v.total) },
+          { label: 'In both', value: fmtInt(commonRows(v)) },
+          { label: 'Modified', value: fmtInt(v.modified), tone: 'changed', hidden: v.modified === null },
+          { label: 'Added', value: fmtInt(v.added), tone: 'up' },
+          { label: 'Removed', value: fmtInt(v.removed), tone: 'down' },
+        ]}
+      />
       <table className="data" aria-label="Match rate by column">
         <thead>
           <tr>
