@@ -60,6 +60,11 @@ type RetryPolicy struct {
 	// CreateAttempts is how many times creating a note is tried in all,
 	// listing the notes again between attempts (default 3).
 	CreateAttempts int
+	// NoRateLimitWait makes a 429 fail at once instead of being waited out
+	// in the call: the error (KindRateLimited) carries RetryAfter, and the
+	// caller reschedules. The server's durable job queue does so, so that a
+	// worker is not held for a minute by the notes rate limit.
+	NoRateLimitWait bool
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
@@ -99,16 +104,35 @@ type Options struct {
 	Logger *slog.Logger
 	// Transport replaces the HTTP transport (tests); CAFile is then ignored.
 	Transport http.RoundTripper
+	// Metrics, when set, is told of every HTTP attempt and every wait for a
+	// rate limit (the server's Prometheus metrics).
+	Metrics Metrics
 }
+
+// Metrics receives what the client observes. Implementations must be safe
+// for concurrent use and quick: they are called on the request path.
+type Metrics interface {
+	// Request is one HTTP attempt: its method, GitLab's status (0 when no
+	// answer came: a timeout, a refused connection) and its duration.
+	Request(method string, status int, d time.Duration)
+	// RateLimitWait is a wait imposed by a 429 before a retry.
+	RateLimitWait(d time.Duration)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Request(string, int, time.Duration) {}
+func (noMetrics) RateLimitWait(time.Duration)        {}
 
 // Client talks to one GitLab instance with one token. It is safe for
 // concurrent use.
 type Client struct {
-	api    *gl.Client
-	url    string // instance URL, no trailing slash, no /api/v4
-	token  string // kept only to scrub it from errors
-	log    *slog.Logger
-	policy RetryPolicy
+	api     *gl.Client
+	url     string // instance URL, no trailing slash, no /api/v4
+	token   string // kept only to scrub it from errors
+	log     *slog.Logger
+	policy  RetryPolicy
+	metrics Metrics
 
 	mu       sync.Mutex
 	identity *Identity
@@ -164,8 +188,8 @@ func New(opts Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	c := &Client{url: base, token: strings.TrimSpace(opts.Token), log: log, policy: opts.Retry.withDefaults()}
-	httpClient := &http.Client{Transport: &logTransport{next: transport, log: log}, Timeout: timeout}
+	c := &Client{url: base, token: strings.TrimSpace(opts.Token), log: log, policy: opts.Retry.withDefaults(), metrics: opts.metrics()}
+	httpClient := &http.Client{Transport: &logTransport{next: transport, log: log, metrics: c.metrics}, Timeout: timeout}
 	api, err := gl.NewClient(c.token,
 		gl.WithBaseURL(base),
 		gl.WithHTTPClient(httpClient),
@@ -210,21 +234,33 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+func (o Options) metrics() Metrics {
+	if o.Metrics == nil {
+		return noMetrics{}
+	}
+	return o.Metrics
+}
+
 // logTransport logs each attempt at debug level: method, path, status and
-// duration. Never headers (the token is one), never bodies.
+// duration, and counts it in the metrics. Never headers (the token is one),
+// never bodies.
 type logTransport struct {
-	next http.RoundTripper
-	log  *slog.Logger
+	next    http.RoundTripper
+	log     *slog.Logger
+	metrics Metrics
 }
 
 func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)
-	attrs := []any{"method", r.Method, "path", r.URL.Path, "duration", time.Since(start).Round(time.Millisecond)}
+	d := time.Since(start)
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "duration", d.Round(time.Millisecond)}
 	if err != nil {
+		t.metrics.Request(r.Method, 0, d)
 		t.log.Debug("gitlab request failed", append(attrs, "error", errorClass(err))...)
 		return resp, err
 	}
+	t.metrics.Request(r.Method, resp.StatusCode, d)
 	t.log.Debug("gitlab request", append(attrs, "status", resp.StatusCode)...)
 	return resp, nil
 }
@@ -265,7 +301,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return true, nil // rejected before it was processed
+		// Rejected before it was processed: safe to repeat, unless the
+		// caller reschedules rate-limited work itself.
+		return !c.policy.NoRateLimitWait, nil
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
 		return kind != write, nil
 	}
@@ -276,17 +314,12 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 // client ignores it otherwise), RateLimit-Reset, the notes rate limit wait for
 // a bare 429, else exponential with jitter.
 func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	p := c.policy
 	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-		if d, ok := retryAfter(resp.Header, time.Now()); ok {
-			return min(d, p.MaxRetryAfter)
+		d := c.rateLimitWait(resp.Header, minWait)
+		if c.metrics != nil {
+			c.metrics.RateLimitWait(d)
 		}
-		if v := resp.Header.Get("RateLimit-Reset"); v != "" {
-			if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
-				return min(max(time.Until(time.Unix(sec, 0)), minWait), p.MaxRetryAfter)
-			}
-		}
-		return p.RateLimitWait
+		return d
 	}
 	d := minWait << min(attempt, 16)
 	if d <= 0 || d > maxWait {
@@ -294,6 +327,22 @@ func (c *Client) backoff(minWait, maxWait time.Duration, attempt int, resp *http
 	}
 	// Full jitter on the upper half keeps concurrent clients apart.
 	return d/2 + rand.N(d/2+1)
+}
+
+// rateLimitWait is how long a 429 asks to wait: Retry-After when GitLab
+// sends it (the general API throttle), RateLimit-Reset, else the notes rate
+// limit's wait (its 429 carries neither header), capped by MaxRetryAfter.
+func (c *Client) rateLimitWait(h http.Header, minWait time.Duration) time.Duration {
+	p := c.policy
+	if d, ok := retryAfter(h, time.Now()); ok {
+		return min(d, p.MaxRetryAfter)
+	}
+	if v := h.Get("RateLimit-Reset"); v != "" {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return min(max(time.Until(time.Unix(sec, 0)), minWait), p.MaxRetryAfter)
+		}
+	}
+	return p.RateLimitWait
 }
 
 // retryAfter parses Retry-After: seconds or an HTTP date.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 )
@@ -49,7 +50,10 @@ type Error struct {
 	// Scope is the scope field of a 403 insufficient_scope answer: every
 	// scope the endpoint accepts, not the one the token lacks.
 	Scope string
-	err   error
+	// RetryAfter is, for KindRateLimited, how long GitLab asks to wait
+	// (Retry-After, RateLimit-Reset, or the notes rate limit's minute).
+	RetryAfter time.Duration
+	err        error
 }
 
 func (e *Error) Error() string {
@@ -200,6 +204,12 @@ func (c *Client) fromResponse(e *Error, er *gl.ErrorResponse) {
 	case e.Status == http.StatusTooManyRequests:
 		e.Kind = KindRateLimited
 		e.Message = fmt.Sprintf("GitLab's rate limit was still in force after %d retries", c.policy.MaxRetries)
+		if c.policy.NoRateLimitWait {
+			e.Message = "GitLab's rate limit is in force"
+		}
+		if er.Response != nil {
+			e.RetryAfter = c.rateLimitWait(er.Response.Header, c.policy.MinWait)
+		}
 		e.Hint = "creating notes is limited to 60 a minute per user on gitlab.com (300 by default on self-managed): wait a minute and run the command again"
 	case e.Status >= 500:
 		e.Kind = KindServer

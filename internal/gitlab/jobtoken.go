@@ -152,10 +152,10 @@ func newJobClient(opts Options, jobToken string) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	c := &Client{url: base, token: jobToken, log: log, policy: opts.Retry.withDefaults()}
+	c := &Client{url: base, token: jobToken, log: log, policy: opts.Retry.withDefaults(), metrics: opts.metrics()}
 	api, err := gl.NewJobClient(jobToken,
 		gl.WithBaseURL(base),
-		gl.WithHTTPClient(&http.Client{Transport: &logTransport{next: transport, log: log}, Timeout: timeout}),
+		gl.WithHTTPClient(&http.Client{Transport: &logTransport{next: transport, log: log, metrics: c.metrics}, Timeout: timeout}),
 		gl.WithCustomRetry(c.checkRetry),
 		gl.WithCustomBackoff(c.backoff),
 		gl.WithCustomRetryMax(c.policy.MaxRetries),

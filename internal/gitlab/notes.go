@@ -196,7 +196,7 @@ func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s S
 type Note struct {
 	ID     int64  `json:"note_id"`
 	URL    string `json:"url"`
-	Action string `json:"action"` // created
+	Action string `json:"action"` // created (PostNoteOnce: or existing)
 }
 
 // PostNote posts a plain note on merge request iid, under the same safety
@@ -230,6 +230,57 @@ func (c *Client) PostNote(ctx context.Context, project string, iid int64, body s
 		return nil, err
 	}
 	return &Note{ID: n.ID, URL: fmt.Sprintf("%s#note_%d", mr.WebURL, n.ID), Action: "created"}, nil
+}
+
+// noteKey is what a note key may hold: it goes into an HTML comment.
+var noteKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
+
+// NoteKeyMarker is the hidden line PostNoteOnce adds to a note.
+func NoteKeyMarker(key string) string { return "<!-- recce:note=" + key + " -->" }
+
+// PostNoteOnce posts a plain note on merge request iid at most once per
+// key, whatever happened before: a hidden marker made from key (an HTML
+// comment, invisible in GitLab) is added to the body, and the notes are
+// searched for it first. So a retry after a crash, a timeout or an
+// ambiguous failure finds the note instead of posting it again, even
+// hours later (PostNote's same-body rule only looks minutes back).
+// Action is "created", or "existing" when the note was found.
+func (c *Client) PostNoteOnce(ctx context.Context, project string, iid int64, body, key string) (*Note, error) {
+	op := fmt.Sprintf("post a note on !%d", iid)
+	if !noteKey.MatchString(key) {
+		return nil, fmt.Errorf("%s: note key %q must be 1 to 100 letters, digits or ._:-", op, key)
+	}
+	if strings.TrimSpace(body) == "" {
+		return nil, &Error{Op: op, Kind: KindBadRequest, Message: "the body is empty"}
+	}
+	marker := NoteKeyMarker(key)
+	body, err := prepareBody(op, strings.TrimRight(body, "\n")+"\n\n"+marker+"\n")
+	if err != nil {
+		return nil, err
+	}
+	id, err := c.requireWrite(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	mr, err := c.GetMergeRequest(ctx, project, iid)
+	if err != nil {
+		return nil, err
+	}
+	mine := func(n *gl.Note) bool {
+		return !n.System && n.Author.ID == id.User.ID && strings.Contains(n.Body, marker)
+	}
+	n, err := c.findNote(ctx, project, iid, mine)
+	if err != nil {
+		return nil, err
+	}
+	action := "existing"
+	if n == nil {
+		if n, err = c.createNote(ctx, project, iid, body, mine); err != nil {
+			return nil, err
+		}
+		action = "created"
+	}
+	return &Note{ID: n.ID, URL: fmt.Sprintf("%s#note_%d", mr.WebURL, n.ID), Action: action}, nil
 }
 
 // findNote returns the oldest note matching mine, over every page.

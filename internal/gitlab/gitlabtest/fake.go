@@ -11,7 +11,8 @@
 // character limit, author-only edits, quick actions executed and stripped, 202
 // for a body made only of commands); commit statuses; project hooks; GET /job
 // with a JOB-TOKEN. Faults can be injected (an error after the write was
-// stored, a hang, 502s, the notes rate limit) and every request is logged
+// stored, a hang, 502s, the notes rate limit), the notes rate limit can be
+// enforced for real (SetNotesRateLimit), and every request is logged
 // (method, path, whether it wrote) so tests can assert "zero writes".
 package gitlabtest
 
@@ -68,6 +69,12 @@ type Server struct {
 	jobs     map[string]*Job
 	faults   []*Fault
 	log      []Request
+
+	// The notes rate limit, when set (SetNotesRateLimit).
+	notesLimit   int
+	notesWindow  time.Duration
+	noteCreates  map[int64][]time.Time // by user
+	notesLimited int
 
 	// TotalsLimit is the count above which the X-Total and X-Total-Pages
 	// headers and the "last" link are left out (10,000 on GitLab). Lower it
@@ -589,6 +596,48 @@ func (s *Server) takeFault(method, path string) *Fault {
 		}
 	}
 	return nil
+}
+
+// SetNotesRateLimit makes the fake enforce GitLab's notes rate limit:
+// at most limit note creations per user in any window of the given length
+// (60 a minute on gitlab.com; tests shrink the window). Past it, a create
+// answers GitLab's 429, with no RateLimit-* or Retry-After header. The
+// window is measured on the wall clock, not SetNow's: it is about the pace
+// of requests. limit 0 removes the limit.
+func (s *Server) SetNotesRateLimit(limit int, window time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notesLimit, s.notesWindow, s.noteCreates = limit, window, map[int64][]time.Time{}
+}
+
+// NotesRateLimitedCount is how many note creations the limit of
+// SetNotesRateLimit refused.
+func (s *Server) NotesRateLimitedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notesLimited
+}
+
+// takeNoteCreate records a note creation by user and reports whether the
+// limit allows it. Called with the lock held.
+func (s *Server) takeNoteCreate(user int64) bool {
+	if s.notesLimit <= 0 {
+		return true
+	}
+	now := time.Now()
+	kept := s.noteCreates[user][:0]
+	for _, t := range s.noteCreates[user] {
+		if now.Sub(t) < s.notesWindow {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) >= s.notesLimit {
+		s.noteCreates[user] = kept
+		s.notesLimited++
+		return false
+	}
+	s.noteCreates[user] = append(kept, now)
+	return true
 }
 
 // Secrets returns every secret the fake knows (token values, job tokens,

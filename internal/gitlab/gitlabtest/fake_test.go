@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
@@ -165,5 +166,43 @@ func TestNotesRules(t *testing.T) {
 	}
 	if _, _, err := c.Notes.UpdateMergeRequestNote(42, mr.IID, theirs.ID, &gl.UpdateMergeRequestNoteOptions{Body: gl.Ptr("edited")}); !gl.HasStatusCode(err, 403) {
 		t.Fatalf("editing another user's note: %v", err)
+	}
+}
+
+func TestNotesRateLimitIsEnforcedPerUser(t *testing.T) {
+	f := gitlabtest.New(t)
+	bot, ana := f.AddUser("bot"), f.AddUser("ana")
+	p := f.AddProject(42, "data/analytics")
+	f.SetMember(p, bot, gitlabtest.Maintainer)
+	f.SetMember(p, ana, gitlabtest.Developer)
+	mr := f.AddMergeRequests(p, ana, 1)[0]
+	f.SetNotesRateLimit(2, time.Hour)
+	post := func(tok *gitlabtest.Token) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, f.URL+"/api/v4/projects/42/merge_requests/1/notes", strings.NewReader(`{"body":"hi"}`))
+		req.Header.Set("PRIVATE-TOKEN", tok.Value)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("Retry-After") != "" || resp.Header.Get("RateLimit-Reset") != "" {
+			t.Errorf("the notes limit sent rate limit headers: %v", resp.Header)
+		}
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	botTok := f.AddToken(bot, "t", []string{"api"}, "")
+	anaTok := f.AddToken(ana, "t", []string{"api"}, "")
+	for i, want := range []int{201, 201, 429} {
+		if code, body := post(botTok); code != want || (code == 429 && body != gitlabtest.NotesRateLimitBody) {
+			t.Fatalf("post %d: %d %s", i, code, body)
+		}
+	}
+	if code, _ := post(anaTok); code != 201 {
+		t.Errorf("another user's notes were limited: %d", code)
+	}
+	if n := len(f.UserNotes(p.ID, mr.IID)); n != 3 || f.NotesRateLimitedCount() != 1 {
+		t.Errorf("%d notes, %d refused", n, f.NotesRateLimitedCount())
 	}
 }

@@ -601,6 +601,10 @@ func (s *Server) notesRoute(w http.ResponseWriter, r *http.Request, p *Project, 
 		}
 		writeJSON(w, http.StatusOK, out)
 	case len(rest) == 0 && r.Method == http.MethodPost:
+		if !s.takeNoteCreate(c.user.ID) {
+			writeJSON(w, http.StatusTooManyRequests, json.RawMessage(NotesRateLimitBody))
+			return
+		}
 		body, ok := formValue(r, "body")
 		if !ok || strings.TrimSpace(body) == "" {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body is missing"})
