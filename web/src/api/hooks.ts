@@ -5,7 +5,7 @@ import { api } from './client';
 import type { Check, CheckPatch, Info, NewCheck, Run } from './types';
 
 /** How often a running run is polled. */
-export const RUN_POLL_MS = 1000;
+const RUN_POLL_MS = 1000;
 
 export const keys = {
   info: ['info'] as const,

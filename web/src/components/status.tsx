@@ -12,7 +12,7 @@ export function Loading({ label }: { label: string }) {
 }
 
 /** The error's message: for API errors, the server's `error` text, which says what to do. */
-export function errorText(error: unknown): string {
+function errorText(error: unknown): string {
   if (error instanceof ApiError || error instanceof Error) return error.message;
   return String(error);
 }

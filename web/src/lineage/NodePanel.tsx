@@ -16,7 +16,7 @@ interface SchemaRow {
 }
 
 /** Columns of both sides: current order first, then the removed ones. */
-export function schemaRows(node: NodeDetail): SchemaRow[] {
+function schemaRows(node: NodeDetail): SchemaRow[] {
   const base = new Map((node.base?.columns ?? []).map((c) => [c.name.toLowerCase(), c]));
   const rows: SchemaRow[] = (node.current?.columns ?? []).map((c) => ({
     name: c.name,

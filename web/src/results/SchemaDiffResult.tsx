@@ -13,7 +13,7 @@ const asList = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : typ
 const differs = (d: ColumnsDiff | null | undefined) =>
   Boolean(d && (d.added.length + d.removed.length + d.changed.length > 0 || d.missing));
 
-export function ColumnChanges({ diff }: { diff: ColumnsDiff | null | undefined }) {
+function ColumnChanges({ diff }: { diff: ColumnsDiff | null | undefined }) {
   if (!diff) return <p className="muted">No catalog entry on either side: the columns are unknown.</p>;
   const rows = [
     ...diff.added.map((c) => ({ name: c, change: 'added', base: '', current: '' })),
