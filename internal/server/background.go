@@ -13,7 +13,7 @@ import (
 // server closes. Failures are logged: the next round, a webhook or the
 // sync button catches up.
 func (s *Server) background() {
-	defer close(s.bg)
+	defer s.bg.Done()
 	if s.opts.SyncInterval <= 0 {
 		return
 	}
@@ -60,7 +60,7 @@ func (s *Server) round() {
 	if conn.Mode == string(gitlab.ModeNone) {
 		return
 	}
-	if res, err := c.Sync(s.ctx, s.opts.Store, conn.ProjectID, nil); err != nil {
+	if res, err := c.Sync(s.ctx, s.syncer(conn.ProjectID), conn.ProjectID, nil); err != nil {
 		s.log.Warn("background merge request sync failed", "error", err)
 	} else if len(res.New)+len(res.Changed) > 0 {
 		s.log.Info("merge requests synced", "new", len(res.New), "changed", len(res.Changed))

@@ -10,8 +10,8 @@ import (
 )
 
 // listChecks answers GET /api/checks: the checklist, in order.
-func (s *Server) listChecks(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.ws.listChecks())
+func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, rv *review) error {
+	writeJSON(w, http.StatusOK, rv.ws.listChecks())
 	return nil
 }
 
@@ -27,7 +27,7 @@ type newCheckRequest struct {
 }
 
 // createCheck answers POST /api/checks with the new check (201).
-func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var req newCheckRequest
 	if err := decodeJSON(w, r, maxJSONBody, &req); err != nil {
 		return err
@@ -36,7 +36,7 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusUnprocessableEntity, "a check needs a type (or the run_id of a run to adopt)")
 	}
 	c := &check.Check{Type: req.Type, Params: req.Params, Name: strings.TrimSpace(req.Name), Description: req.Description, ViewOptions: req.ViewOptions}
-	v, err := s.ws.addCheck(r.Context(), c, req.RunID)
+	v, err := rv.ws.addCheck(r.Context(), c, req.RunID)
 	if err != nil {
 		return err
 	}
@@ -44,8 +44,8 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getCheck(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.ws.getCheck(r.PathValue("id"))
+func (s *Server) getCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
+	v, err := rv.ws.getCheck(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -53,12 +53,12 @@ func (s *Server) getCheck(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var p checkPatch
 	if err := decodeJSON(w, r, maxJSONBody, &p); err != nil {
 		return err
 	}
-	v, err := s.ws.updateCheck(r.Context(), r.PathValue("id"), p)
+	v, err := rv.ws.updateCheck(r.Context(), r.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -66,8 +66,8 @@ func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request) error {
-	if err := s.ws.deleteCheck(r.Context(), r.PathValue("id")); err != nil {
+func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
+	if err := rv.ws.deleteCheck(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -76,12 +76,12 @@ func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request) error {
 
 // runCheck answers POST /api/checks/{id}/run with the run, Running (202);
 // the app polls GET /api/runs/{id}.
-func (s *Server) runCheck(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.ws.getCheck(r.PathValue("id"))
+func (s *Server) runCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
+	c, err := rv.ws.getCheck(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	v, err := s.ws.startRun(r.Context(), *c.Check)
+	v, err := rv.ws.startRun(r.Context(), *c.Check)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) runCheck(w http.ResponseWriter, r *http.Request) error {
 // approveCheck answers POST /api/checks/{id}/approve {"approved"} with the
 // check, and in "note" whether the approval was also posted on the merge
 // request, or why not.
-func (s *Server) approveCheck(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) approveCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var req struct {
 		Approved *bool `json:"approved"`
 	}
@@ -102,7 +102,7 @@ func (s *Server) approveCheck(w http.ResponseWriter, r *http.Request) error {
 	if req.Approved == nil {
 		return errorf(http.StatusUnprocessableEntity, `send {"approved": true} to approve, {"approved": false} to withdraw the approval`)
 	}
-	v, err := s.ws.approve(r.Context(), r.PathValue("id"), *req.Approved)
+	v, err := rv.ws.approve(r.Context(), r.PathValue("id"), *req.Approved)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (s *Server) approveCheck(w http.ResponseWriter, r *http.Request) error {
 	if !*req.Approved {
 		verb = "withdrew the approval of"
 	}
-	v.Note = s.postReviewNote(r.Context(), fmt.Sprintf("**%s** %s the check %s (%s) in recce.", s.opts.Author, verb, markdown.InlineCode(v.Name), v.Type.Title()))
+	v.Note = s.postReviewNote(r.Context(), rv, fmt.Sprintf("**%s** %s the check %s (%s) in recce.", s.opts.Author, verb, markdown.InlineCode(v.Name), v.Type.Title()))
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
@@ -123,7 +123,7 @@ type commentView struct {
 // commentCheck answers POST /api/checks/{id}/comments {"body"} with the
 // comment (201), and in "note" whether it was also posted on the merge
 // request, or why not.
-func (s *Server) commentCheck(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) commentCheck(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var req struct {
 		Body string `json:"body"`
 	}
@@ -133,28 +133,28 @@ func (s *Server) commentCheck(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(req.Body) == "" {
 		return errorf(http.StatusUnprocessableEntity, "the comment is empty")
 	}
-	cm, c, err := s.ws.addComment(r.Context(), r.PathValue("id"), req.Body, s.opts.Author)
+	cm, c, err := rv.ws.addComment(r.Context(), r.PathValue("id"), req.Body, s.opts.Author)
 	if err != nil {
 		return err
 	}
 	// The comment is quoted so that it reads as the reviewer's words; the
 	// gitlab client neutralises quick actions in it either way.
 	quoted := "> " + strings.ReplaceAll(strings.TrimSpace(req.Body), "\n", "\n> ")
-	note := s.postReviewNote(r.Context(), fmt.Sprintf("**%s** commented on the check %s (%s) in recce:\n\n%s", s.opts.Author, markdown.InlineCode(c.Name), c.Type.Title(), quoted))
+	note := s.postReviewNote(r.Context(), rv, fmt.Sprintf("**%s** commented on the check %s (%s) in recce:\n\n%s", s.opts.Author, markdown.InlineCode(c.Name), c.Type.Title(), quoted))
 	writeJSON(w, http.StatusCreated, commentView{Comment: *cm, Note: note})
 	return nil
 }
 
 // reorderChecks answers POST /api/checks/reorder {"check_ids"} with the
 // checklist in its new order.
-func (s *Server) reorderChecks(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) reorderChecks(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var req struct {
 		CheckIDs []string `json:"check_ids"`
 	}
 	if err := decodeJSON(w, r, maxJSONBody, &req); err != nil {
 		return err
 	}
-	v, err := s.ws.reorder(r.Context(), req.CheckIDs)
+	v, err := rv.ws.reorder(r.Context(), req.CheckIDs)
 	if err != nil {
 		return err
 	}

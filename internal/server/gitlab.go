@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/gitlab"
@@ -65,8 +68,62 @@ func (s *Server) connection(ctx context.Context) (*store.Connection, error) {
 // client makes a GitLab client for url with token. Its log lines carry
 // method, path and status only.
 func (s *Server) client(url, token string) (*gitlab.Client, error) {
+	return gitlab.New(s.gitlabOptions(url, token))
+}
+
+func (s *Server) gitlabOptions(url, token string) gitlab.Options {
 	o := s.opts.GitLab
-	return gitlab.New(gitlab.Options{URL: url, Token: token, CAFile: o.CAFile, Retry: o.Retry, RequestTimeout: o.RequestTimeout, Logger: s.log})
+	return gitlab.Options{URL: url, Token: token, CAFile: o.CAFile, Retry: o.Retry, RequestTimeout: o.RequestTimeout, Logger: s.log, Metrics: s.metrics}
+}
+
+// clientCache keeps the job workers' client of the stored connection, so
+// that the token's identity (user, scopes) is read once, not per job. It
+// is keyed by the sealed token: a replaced token gets a new client.
+type clientCache struct {
+	mu  sync.Mutex
+	key string
+	c   *gitlab.Client
+}
+
+// jobClient is the GitLab client for jobs of the connected project: 429s
+// come back at once with their wait (the worker defers the job rather
+// than hold a goroutine for a minute). A job for another project than the
+// connected one (the connection changed since it was queued) is dead.
+func (s *Server) jobClient(ctx context.Context, projectID int64) (*gitlab.Client, *store.Connection, error) {
+	conn, err := s.connection(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if conn == nil {
+		return nil, nil, permanent(errors.New("GitLab is not connected any more: connect it in Settings, then retry the job"))
+	}
+	if conn.ProjectID != projectID {
+		return nil, nil, permanent(fmt.Errorf("the server is now connected to project %d, not %d: nothing is posted there", conn.ProjectID, projectID))
+	}
+	sum := sha256.Sum256(conn.TokenSealed)
+	key := conn.GitLabURL + "\x00" + hex.EncodeToString(sum[:])
+	cc := s.clients
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.key == key {
+		return cc.c, conn, nil
+	}
+	box, err := s.opts.Secrets()
+	if err != nil {
+		return nil, nil, err
+	}
+	token, err := box.Open(conn.TokenSealed, gitlab.SecretPurposeToken)
+	if err != nil {
+		return nil, nil, permanent(err)
+	}
+	o := s.gitlabOptions(conn.GitLabURL, string(token))
+	o.Retry.NoRateLimitWait = true
+	c, err := gitlab.New(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	cc.key, cc.c = key, c
+	return c, conn, nil
 }
 
 // connectedClient opens the stored token and returns a client for the

@@ -180,7 +180,7 @@ func TestMergeRequestsAndSummary(t *testing.T) {
 			first = m
 		}
 	}
-	if first == nil || first["state"] != "opened" || first["author"].(map[string]any)["username"] != "ana" || first["summary"] != nil || first["session"] != nil ||
+	if first == nil || first["state"] != "opened" || first["author"].(map[string]any)["username"] != "ana" || first["summary"] != nil || first["session"].(map[string]any)["status"] != "waiting" ||
 		first["source_branch"] == "" || first["web_url"] == "" || first["sha"] == "" {
 		t.Fatalf("merge request: %v", first)
 	}
@@ -258,14 +258,17 @@ func TestReviewNotesOnTheMergeRequest(t *testing.T) {
 	c := h.ok(201, "POST", "/api/checks", map[string]any{"type": "simple", "name": "/close this"}).object(t)
 	id := c["check_id"].(string)
 
+	// Approvals and comments are queued as notes: the workers post them.
 	ap := h.ok(200, "POST", "/api/checks/"+id+"/approve", map[string]any{"approved": true}).object(t)
-	if note := ap["note"].(map[string]any); note["posted"] != true || !strings.Contains(note["url"].(string), "#note_") {
+	if note := ap["note"].(map[string]any); note["posted"] != false || note["queued"] != true || note["job_id"] == nil {
 		t.Fatalf("approval note: %v", note)
 	}
+	waitFor(t, "the approval's note", func() bool { return len(e.fake.UserNotes(42, mr.IID)) == 1 })
 	cm := h.ok(201, "POST", "/api/checks/"+id+"/comments", map[string]any{"body": "Looks right.\n/merge\n/close"}).object(t)
-	if note := cm["note"].(map[string]any); note["posted"] != true {
+	if note := cm["note"].(map[string]any); note["queued"] != true {
 		t.Fatalf("comment note: %v", note)
 	}
+	waitFor(t, "the comment's note", func() bool { return len(e.fake.UserNotes(42, mr.IID)) == 2 })
 	notes := e.fake.UserNotes(42, mr.IID)
 	if len(notes) != 2 || !strings.Contains(notes[0].Body, "approved") || !strings.Contains(notes[1].Body, "Looks right.") {
 		t.Fatalf("notes: %+v", notes)

@@ -285,3 +285,16 @@ func (h *harness) waitRun(id string) map[string]any {
 	h.t.Fatalf("run %s still running after 30 s", id)
 	return nil
 }
+
+// waitFor waits for cond, checked every few milliseconds, failing the test
+// after a deadline: a condition, never a fixed sleep.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30 s for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

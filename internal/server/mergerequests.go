@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -24,9 +23,16 @@ type mergeRequestView struct {
 	WebURL       string       `json:"web_url"`
 	UpdatedAt    time.Time    `json:"updated_at"`
 	Summary      *summaryView `json:"summary"`
-	// Session is the merge request's review session (issue 7); always
-	// null until the team server keeps sessions.
-	Session *struct{} `json:"session"`
+	// Session is the merge request's review session: what its pipelines
+	// uploaded (sessions.go).
+	Session *sessionBrief `json:"session"`
+}
+
+// sessionBrief is a session in the merge request list.
+type sessionBrief struct {
+	Status    string     `json:"status"` // waiting, up_to_date, outdated, mismatch, failed
+	Revision  int64      `json:"revision"`
+	UpdatedAt *time.Time `json:"updated_at"`
 }
 
 type authorView struct {
@@ -41,11 +47,20 @@ type summaryView struct {
 	Status   string    `json:"status"`
 }
 
-func viewMergeRequest(m store.MergeRequest) mergeRequestView {
+func viewMergeRequest(line store.MergeRequestSession) mergeRequestView {
+	m, sess := line.MergeRequest, line.Session
 	v := mergeRequestView{IID: m.IID, Title: m.Title, State: m.State, Draft: m.Draft, SourceBranch: m.SourceBranch, TargetBranch: m.TargetBranch,
 		SHA: m.SHA, Author: authorView{Username: m.Author}, WebURL: m.WebURL, UpdatedAt: m.UpdatedAt.UTC()}
 	if !m.SummaryPostedAt.IsZero() {
-		v.Summary = &summaryView{NoteID: m.SummaryNoteID, URL: noteURL(m.WebURL, m.SummaryNoteID), PostedAt: m.SummaryPostedAt.UTC(), Status: "success"}
+		status := "success"
+		if sess.Revision > 0 {
+			status = summaryStatusOf(&sess)
+		}
+		v.Summary = &summaryView{NoteID: m.SummaryNoteID, URL: noteURL(m.WebURL, m.SummaryNoteID), PostedAt: m.SummaryPostedAt.UTC(), Status: status}
+	}
+	v.Session = &sessionBrief{Status: apiStatus(store.StatusWaiting)}
+	if sess.Revision > 0 {
+		v.Session = &sessionBrief{Status: apiStatus(sess.Status), Revision: sess.Revision, UpdatedAt: timePtr(sess.UpdatedAt)}
 	}
 	return v
 }
@@ -78,11 +93,11 @@ func (s *Server) listMergeRequests(w http.ResponseWriter, r *http.Request) error
 	if _, synced, err := s.opts.Store.SyncCursor(r.Context(), conn.ProjectID); err != nil {
 		return err
 	} else if !synced {
-		if _, err := c.Sync(r.Context(), s.opts.Store, conn.ProjectID, nil); err != nil {
+		if _, err := c.Sync(r.Context(), s.syncer(conn.ProjectID), conn.ProjectID, nil); err != nil {
 			return gitlabError(err)
 		}
 	}
-	mrs, err := s.opts.Store.MergeRequests(r.Context(), conn.ProjectID, state)
+	mrs, err := s.opts.Store.SessionsForMergeRequests(r.Context(), conn.ProjectID, state)
 	if err != nil {
 		return err
 	}
@@ -101,7 +116,7 @@ func (s *Server) syncMergeRequests(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	res, err := c.Sync(r.Context(), s.opts.Store, conn.ProjectID, nil)
+	res, err := c.Sync(r.Context(), s.syncer(conn.ProjectID), conn.ProjectID, nil)
 	if err != nil {
 		return gitlabError(err)
 	}
@@ -129,14 +144,14 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	if conn.Mode != string(gitlab.ModeFull) {
 		return &apiError{Status: http.StatusForbidden, Message: "not posted: " + readOnlyReason, Detail: map[string]string{"mode": conn.Mode, "reason": "read_only"}}
 	}
-	st, err := s.stateFile(false)
+	st, err := s.stateFile(s.local, false)
 	if err != nil {
 		return err
 	}
 	// The artifacts are parsed already; room is left for the marker line
 	// the client puts above the summary.
 	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2,
-		Base: s.opts.Env.Base, Current: s.opts.Env.Current})
+		Base: s.local.env.Base, Current: s.local.env.Current})
 	if err != nil {
 		return fmt.Errorf("render the summary: %w", err)
 	}
@@ -154,69 +169,4 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	s.log.Info("summary posted", "iid", iid, "action", res.Action, "note_id", res.NoteID)
 	writeJSON(w, http.StatusOK, map[string]any{"action": res.Action, "note_id": res.NoteID, "url": res.URL})
 	return nil
-}
-
-// noteStatus says whether an approval or a comment was also posted as a
-// note on the merge request, and why not when it was not.
-type noteStatus struct {
-	Posted bool   `json:"posted"`
-	URL    string `json:"url,omitempty"`
-	Reason string `json:"reason,omitempty"`
-}
-
-// postReviewNote mirrors a review action as a note on the merge request
-// the review belongs to, when GitLab is connected with the api scope. The
-// action itself is already recorded: a note that cannot be posted is
-// reported, never an error.
-func (s *Server) postReviewNote(ctx context.Context, body string) *noteStatus {
-	conn, err := s.connection(ctx)
-	switch {
-	case err != nil:
-		return &noteStatus{Reason: err.Error()}
-	case conn == nil:
-		return &noteStatus{Reason: "GitLab is not connected: connect it in Settings to mirror approvals and comments as notes on the merge request"}
-	case conn.Mode != string(gitlab.ModeFull):
-		return &noteStatus{Reason: readOnlyReason}
-	}
-	iid, ok := s.reviewedMergeRequest(conn)
-	if !ok {
-		return &noteStatus{Reason: fmt.Sprintf("this review is not tied to a merge request of %s (start the server with --review on a merge request pipeline's state file), so there is nowhere to post", conn.ProjectPath)}
-	}
-	c, conn, err := s.connectedClient(ctx)
-	if err != nil {
-		return &noteStatus{Reason: err.Error()}
-	}
-	// Bounded: the notes rate limit can make the client wait a minute,
-	// too long for a click. The reviewer sees why it was not posted.
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	n, err := c.PostNote(ctx, strconv.FormatInt(conn.ProjectID, 10), iid, body)
-	if err != nil {
-		return &noteStatus{Reason: "not posted: " + gitlabError(err).Error()}
-	}
-	return &noteStatus{Posted: true, URL: n.URL}
-}
-
-// reviewedMergeRequest is the merge request of the connected project that
-// the review belongs to, from the state file's (or CI's) pull_request.
-func (s *Server) reviewedMergeRequest(conn *store.Connection) (int64, bool) {
-	pr := s.opts.PullRequest
-	if pr == nil || pr.ID == nil {
-		return 0, false
-	}
-	if pr.Repository != "" && pr.Repository != conn.ProjectPath && pr.Repository != strconv.FormatInt(conn.ProjectID, 10) {
-		return 0, false
-	}
-	var iid int64
-	switch v := pr.ID.(type) {
-	case float64:
-		iid = int64(v)
-	case int64:
-		iid = v
-	case int:
-		iid = int64(v)
-	case string:
-		iid, _ = strconv.ParseInt(v, 10, 64)
-	}
-	return iid, iid > 0
 }

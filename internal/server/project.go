@@ -16,6 +16,9 @@ type infoView struct {
 	PullRequest *check.PullRequest `json:"pull_request"`
 	Lineage     json.RawMessage    `json:"lineage"`
 	GitLab      gitlabBrief        `json:"gitlab"`
+	// Session is the merge request session a session review belongs to
+	// (GET /api/mr/{iid}/info); absent for the local review.
+	Session *sessionView `json:"session,omitempty"`
 }
 
 // warehouseView is null in review mode. In live mode, a warehouse that
@@ -33,11 +36,11 @@ type gitlabBrief struct {
 }
 
 // info answers GET /api/info: what the app shows first.
-func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
-	v := infoView{Mode: s.opts.Mode, PullRequest: s.opts.PullRequest, Lineage: s.lineage, GitLab: gitlabBrief{Mode: "none"}}
-	if s.opts.Mode != ModeReview {
-		wv := &warehouseView{Type: s.opts.WarehouseType, Available: s.opts.Env.Warehouse != nil}
-		if e := s.opts.Env.NoWarehouse; e != nil && !wv.Available {
+func (s *Server) info(w http.ResponseWriter, r *http.Request, rv *review) error {
+	v := infoView{Mode: rv.mode, PullRequest: rv.pr, Lineage: rv.lineage, GitLab: gitlabBrief{Mode: "none"}}
+	if rv.mode != ModeReview {
+		wv := &warehouseView{Type: rv.warehouseType, Available: rv.env.Warehouse != nil}
+		if e := rv.env.NoWarehouse; e != nil && !wv.Available {
 			wv.Error = e.Error()
 		}
 		v.Warehouse = wv
@@ -48,6 +51,11 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 	}
 	if conn != nil {
 		v.GitLab = gitlabBrief{Connected: true, Mode: conn.Mode}
+	}
+	if rv.session != nil {
+		if v.Session, err = s.viewSession(r.Context(), rv.session.ProjectID, rv.session.IID); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
@@ -78,9 +86,9 @@ type nodeView struct {
 }
 
 // node answers GET /api/nodes/{unique_id}: the node panel.
-func (s *Server) node(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) node(w http.ResponseWriter, r *http.Request, rv *review) error {
 	id := r.PathValue("unique_id")
-	e := s.opts.Env
+	e := rv.env
 	n := e.Lineage().Node(id)
 	if n == nil {
 		return errorf(http.StatusNotFound, "no node %q in either manifest (unique ids look like model.my_project.customers)", id)
@@ -120,9 +128,9 @@ func side(n *dbt.Node, a *dbt.Artifacts) *nodeSide {
 
 // selectNodes answers GET /api/select?select=S&exclude=E with the unique
 // ids the selection matches, state: methods included.
-func (s *Server) selectNodes(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) selectNodes(w http.ResponseWriter, r *http.Request, rv *review) error {
 	q := r.URL.Query()
-	res, err := s.opts.Env.Lineage().Select(q.Get("select"), q.Get("exclude"))
+	res, err := rv.env.Lineage().Select(q.Get("select"), q.Get("exclude"))
 	if err != nil {
 		return &apiError{Status: http.StatusBadRequest, Message: "invalid selector: " + err.Error(), Detail: map[string]string{"select": q.Get("select"), "exclude": q.Get("exclude")}}
 	}

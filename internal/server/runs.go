@@ -9,7 +9,7 @@ import (
 
 // startRun answers POST /api/runs {"type", "params"}: a run of no check
 // (a diff from the node panel), Running (202).
-func (s *Server) startRun(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var req struct {
 		Type   check.Type   `json:"type"`
 		Params check.Params `json:"params"`
@@ -21,7 +21,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) error {
 	if req.Params == nil {
 		req.Params = check.Params{}
 	}
-	v, err := s.ws.startRun(r.Context(), check.Check{Type: req.Type, Params: req.Params, Name: strings.TrimSpace(req.Name)})
+	v, err := rv.ws.startRun(r.Context(), check.Check{Type: req.Type, Params: req.Params, Name: strings.TrimSpace(req.Name)})
 	if err != nil {
 		return err
 	}
@@ -30,13 +30,13 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) error {
 }
 
 // listRuns answers GET /api/runs, newest first.
-func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.ws.listRuns())
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, rv *review) error {
+	writeJSON(w, http.StatusOK, rv.ws.listRuns())
 	return nil
 }
 
-func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.ws.getRun(r.PathValue("id"))
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request, rv *review) error {
+	v, err := rv.ws.getRun(r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -44,8 +44,8 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.ws.cancelRun(r.Context(), r.PathValue("id"))
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, rv *review) error {
+	v, err := rv.ws.cancelRun(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request) error {
 
 // query answers POST /api/query {"sql_template", "env", "primary_keys"?}:
 // a run of type query (current), query_base (base) or query_diff (both).
-func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) query(w http.ResponseWriter, r *http.Request, rv *review) error {
 	var req struct {
 		SQLTemplate string   `json:"sql_template"`
 		Env         string   `json:"env"`
@@ -89,7 +89,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if len(req.PrimaryKeys) > 0 && t != check.QueryDiff {
 		return errorf(http.StatusUnprocessableEntity, `primary_keys apply to a diff only: send "env": "diff"`)
 	}
-	v, err := s.ws.startRun(r.Context(), check.Check{Type: t, Params: params})
+	v, err := rv.ws.startRun(r.Context(), check.Check{Type: t, Params: params})
 	if err != nil {
 		return err
 	}

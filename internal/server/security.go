@@ -29,7 +29,12 @@ import (
 //   - Requests that change state must also come from the app's own origin
 //     (Sec-Fetch-Site, else Origin) or carry the bearer token, so another
 //     site cannot make a signed-in browser act (CSRF).
-//   - The GitLab webhook is authenticated by its own secret only.
+//   - The GitLab webhook is authenticated by its own secret only, and a
+//     pipeline's upload by its CI job token or a server API token only
+//     (upload.go); neither is a browser request, so the origin rule does
+//     not apply to them.
+//   - GET /metrics is protected like the API (Prometheus sends the token
+//     as a bearer token).
 
 const (
 	sessionCookie = "recce_session"
@@ -101,6 +106,9 @@ const (
 // one of them), health and readiness probes, the sign-in itself, and the
 // webhook, which has its own secret.
 func public(path string) bool {
+	if path == "/metrics" {
+		return false
+	}
 	if !strings.HasPrefix(path, "/api/") {
 		return true
 	}
@@ -108,7 +116,15 @@ func public(path string) bool {
 	case "/api/health", "/api/ready", "/api/login", webhookPath:
 		return true
 	}
-	return false
+	return uploadPath(path)
+}
+
+// uploadPath tells whether path is a pipeline's upload, POST
+// /api/mr/{iid}/upload, which authenticates itself.
+func uploadPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/api/mr/")
+	iid, tail, _ := strings.Cut(rest, "/")
+	return ok && iid != "" && tail == "upload"
 }
 
 func (g *guard) wrap(next http.Handler) http.Handler {
@@ -125,7 +141,7 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 				"sign in: this server needs the token in its RECCE_SERVER_TOKEN (in the browser, on the sign-in page; from a script, as the header Authorization: Bearer <token>)"))
 			return
 		}
-		if changesState(r.Method) && r.URL.Path != webhookPath && !bearer {
+		if changesState(r.Method) && r.URL.Path != webhookPath && !uploadPath(r.URL.Path) && !bearer {
 			if msg := g.crossOrigin(r); msg != "" {
 				writeError(w, errorf(http.StatusForbidden, "%s", msg))
 				return

@@ -1,25 +1,36 @@
 // Package server is `recce server`: the JSON API of docs/api.md and the
-// embedded web app, over one review workspace (checks and runs), the
-// project's artifacts and warehouse, and the GitLab integration.
+// embedded web app, over reviews (checks and runs on two environments'
+// artifacts), the GitLab integration, and, for a team, one review session
+// per merge request, fed by the pipelines' uploads and kept in sync with
+// GitLab by a durable job queue.
 //
 // A map of the package, one file per concern:
 //
-//	server.go        Options, New, the routes (all of them, in one place), Serve
-//	security.go      host, sign-in, same-origin rules and security headers
-//	respond.go       JSON answers, errors, request bodies
-//	middleware.go    request logs, panic recovery, gzip of JSON answers
-//	health.go        GET /api/health, /api/ready
-//	project.go       GET /api/info, /api/nodes/{id}, /api/select
-//	checks.go        /api/checks...
-//	runs.go          /api/runs..., /api/query
-//	state.go         GET and POST /api/state
-//	snapshot.go      what is persisted, and where (WorkspaceStore, FileWorkspace)
-//	workspace*.go    the checks, runs and comments shared by all requests
-//	gitlab.go        /api/integrations/gitlab (connection)
-//	mergerequests.go merge requests, summary, sync, review notes
-//	webhook.go       POST /api/integrations/gitlab/webhook
-//	background.go    the periodic merge request sync and token re-check
-//	webapp.go        the web app's files (SPA fallback, caching)
+//	server.go          Options, New, the routes (all of them, in one place), Serve
+//	security.go        host, sign-in, same-origin rules and security headers
+//	respond.go         JSON answers, errors, request bodies
+//	middleware.go      request logs, panic recovery, gzip of JSON answers
+//	metrics.go         Prometheus metrics (GET /metrics)
+//	health.go          GET /api/health, /api/ready
+//	review.go          a review, and its endpoints served for the local review and for each session
+//	project.go         GET /api/info, /api/nodes/{id}, /api/select
+//	checks.go          /api/checks...
+//	runs.go            /api/runs..., /api/query
+//	state.go           GET and POST /api/state
+//	snapshot.go        what is persisted, and where (WorkspaceStore, FileWorkspace)
+//	workspace*.go      the checks, runs and comments shared by all requests
+//	gitlab.go          /api/integrations/gitlab (connection)
+//	mergerequests.go   merge requests, summary, sync
+//	sessions.go        merge request sessions: /api/mr/{iid}, their reviews
+//	upload.go          POST /api/mr/{iid}/upload (recce upload)
+//	tokens.go          /api/tokens: server API tokens for uploads
+//	notes.go           review notes (approvals, comments) through the queue
+//	webhook.go         POST /api/integrations/gitlab/webhook
+//	jobs.go            the job kinds and how they are enqueued
+//	worker.go          the worker loop: claim, run, complete or retry
+//	job_summary.go     the summary job: the note and the commit status of a session
+//	background.go      the periodic merge request sync and token re-check
+//	webapp.go          the web app's files (SPA fallback, caching)
 //
 // Handlers are small: they decode, call the workspace or a client with the
 // request's context, and encode. The command that builds Options from
@@ -28,16 +39,16 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os/user"
+	"sync"
 	"time"
 
+	"gitlab.com/recce-go/recce/internal/blob"
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/secret"
@@ -81,9 +92,18 @@ type Options struct {
 	Workspace WorkspaceStore
 	Initial   *Snapshot
 
-	// Store holds the GitLab connection, the merge requests and webhook
-	// deliveries (shared with `recce gitlab connect` in the same data dir).
+	// Store holds the GitLab connection, the merge requests and their
+	// sessions, webhook deliveries, the job queue and API tokens (shared
+	// with `recce gitlab connect` in the same data dir, and with every
+	// instance on the same PostgreSQL database).
 	Store *store.Store
+	// Blobs keeps the artifacts of uploads (a directory, or S3 for several
+	// instances). Nil: uploads are refused with what to configure.
+	Blobs blob.Store
+	// MaxUploadSize bounds an upload, in bytes (default 512 MiB).
+	MaxUploadSize int64
+	// Jobs tunes the workers that post summaries and notes.
+	Jobs JobOptions
 	// Secrets gives the key that seals the GitLab token; called on first
 	// use, so a server that never touches GitLab never creates a key file.
 	Secrets func() (*secret.Box, error)
@@ -99,6 +119,10 @@ type Options struct {
 
 	// Token is RECCE_SERVER_TOKEN: "" means no sign-in, loopback only.
 	Token string
+	// PublicURL is the address people reach the server at
+	// (https://recce.example.com), for links in the notes it posts; ""
+	// leaves the links out.
+	PublicURL string
 	// WebApp is the built web app (index.html and assets/); nil or empty
 	// when it was not built: "/" then says so.
 	WebApp fs.FS
@@ -110,6 +134,26 @@ type Options struct {
 	Now    func() time.Time
 	// MaxConcurrentRuns bounds the runs going at once (default 4).
 	MaxConcurrentRuns int
+}
+
+// JobOptions tune the job workers (worker.go). Zero fields take the
+// defaults; tests shrink the waits.
+type JobOptions struct {
+	// Workers is how many jobs this instance runs at once (default 4; -1:
+	// none, this instance only receives).
+	Workers int
+	// Lease is how long a claimed job stays this instance's before another
+	// may take it over (default 2 minutes; long jobs extend it).
+	Lease time.Duration
+	// Poll is how often an idle worker looks for due jobs (default 1 s);
+	// jobs this instance enqueues wake it at once.
+	Poll time.Duration
+	// NotesRate paces the notes created on GitLab, shared by every
+	// instance (default 50 a minute: below gitlab.com's 60).
+	NotesRate store.RateLimit
+	// Instance names this instance in job leases and logs (default
+	// host:pid).
+	Instance string
 }
 
 // GitLabOptions configure the GitLab clients the server makes.
@@ -124,19 +168,23 @@ type GitLabOptions struct {
 // Server serves the API and the web app. Create it with New, serve
 // Handler (or call Serve), and Close it.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	now     func() time.Time
-	guard   *guard
-	ws      *workspace
-	lineage []byte // the lineage diff's JSON, computed once
-	handler http.Handler
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	guard    *guard
+	local    *review   // what the server was started on
+	sessions *sessions // one review per merge request session, opened on demand
+	parsed   *artifactCache
+	clients  *clientCache
+	metrics  *metrics
+	handler  http.Handler
 
-	// ctx lives as long as the server: runs and background syncs outlive
-	// the request that started them, and end when it is cancelled.
+	// ctx lives as long as the server: runs, jobs and background syncs
+	// outlive the request that started them, and end when it is cancelled.
 	ctx    context.Context
 	cancel context.CancelFunc
-	bg     chan struct{} // closed when the background sync stops
+	bg     sync.WaitGroup // the background round and the workers
+	wake   chan struct{}  // a job was enqueued here: a worker looks now
 }
 
 // New builds a server: it loads (or starts) the workspace and computes the
@@ -170,19 +218,26 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			return nil, errors.New("no encryption key is configured for stored secrets")
 		}
 	}
-	lin, err := json.Marshal(opts.Env.Lineage())
-	if err != nil {
-		return nil, fmt.Errorf("encode the lineage diff: %w", err)
+	opts.Jobs = opts.Jobs.withDefaults()
+	if opts.MaxUploadSize <= 0 {
+		opts.MaxUploadSize = maxStateBody
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, lineage: lin, bg: make(chan struct{})}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, wake: make(chan struct{}, 1),
+		parsed: newArtifactCache(4), clients: &clientCache{}}
+	s.metrics = newMetrics(opts.Store)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.guard = &guard{token: opts.Token, now: opts.Now}
-	if s.ws, err = openWorkspace(ctx, s.ctx, opts, s.log); err != nil {
+	s.sessions = newSessions(s)
+	local := &review{mode: opts.Mode, env: opts.Env, warehouseType: opts.WarehouseType, pr: opts.PullRequest, artifacts: opts.Artifacts}
+	var err error
+	if s.local, err = s.newReview(ctx, local, workspaceConfig{store: opts.Workspace, initial: opts.Initial}); err != nil {
 		s.cancel()
 		return nil, err
 	}
 	s.handler = s.routes()
+	s.bg.Add(1)
 	go s.background()
+	s.startWorkers()
 	return s, nil
 }
 
@@ -194,29 +249,17 @@ func (s *Server) routes() http.Handler {
 		"GET /api/health": s.health,
 		"GET /api/ready":  s.ready,
 		"POST /api/login": s.guard.login,
+		"GET /metrics":    s.metrics.serve,
 
-		"GET /api/info":              s.info,
-		"GET /api/nodes/{unique_id}": s.node,
-		"GET /api/select":            s.selectNodes,
+		"GET /api/mr/{iid}":         s.getSession,
+		"POST /api/mr/{iid}/upload": s.upload,
 
-		"GET /api/checks":                s.listChecks,
-		"POST /api/checks":               s.createCheck,
-		"POST /api/checks/reorder":       s.reorderChecks,
-		"GET /api/checks/{id}":           s.getCheck,
-		"PATCH /api/checks/{id}":         s.updateCheck,
-		"DELETE /api/checks/{id}":        s.deleteCheck,
-		"POST /api/checks/{id}/run":      s.runCheck,
-		"POST /api/checks/{id}/approve":  s.approveCheck,
-		"POST /api/checks/{id}/comments": s.commentCheck,
+		"GET /api/tokens":         s.listTokens,
+		"POST /api/tokens":        s.createToken,
+		"DELETE /api/tokens/{id}": s.revokeToken,
 
-		"POST /api/runs":             s.startRun,
-		"GET /api/runs":              s.listRuns,
-		"GET /api/runs/{id}":         s.getRun,
-		"POST /api/runs/{id}/cancel": s.cancelRun,
-		"POST /api/query":            s.query,
-
-		"GET /api/state":  s.exportState,
-		"POST /api/state": s.importState,
+		"GET /api/jobs":             s.listJobs,
+		"POST /api/jobs/{id}/retry": s.retryJob,
 
 		"GET /api/integrations/gitlab":                               s.getGitLab,
 		"PUT /api/integrations/gitlab":                               s.putGitLab,
@@ -229,9 +272,10 @@ func (s *Server) routes() http.Handler {
 	for pattern, h := range api {
 		mux.Handle(pattern, h)
 	}
+	s.handleReviewRoutes(mux) // info, nodes, checks, runs, query, state: local and per session
 	mux.Handle("/api/", apiNotFound(mux))
 	mux.Handle("/", webApp(s.opts.WebApp))
-	return recoverPanics(s.log, logRequests(s.log, securityHeaders(s.guard.wrap(gzipJSON(mux)))))
+	return recoverPanics(s.log, s.metrics.count(logRequests(s.log, securityHeaders(s.guard.wrap(gzipJSON(mux))))))
 }
 
 // apiNotFound answers paths under /api/ that no route takes: 405 with the
@@ -259,12 +303,14 @@ func apiNotFound(mux *http.ServeMux) handler {
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close stops the server's background work: runs in flight are cancelled
-// (they end Cancelled), and the workspace is saved. ctx bounds the wait.
+// Close stops the server's background work: jobs in progress are
+// abandoned (their leases expire and another instance, or this one after a
+// restart, runs them again), runs in flight are cancelled (they end
+// Cancelled), and the workspaces are saved. ctx bounds the wait.
 func (s *Server) Close(ctx context.Context) error {
 	s.cancel()
-	<-s.bg
-	return s.ws.close(ctx)
+	s.bg.Wait()
+	return errors.Join(s.local.ws.close(ctx), s.sessions.close(ctx))
 }
 
 // Serve answers on ln until ctx is cancelled (SIGINT, SIGTERM), then shuts

@@ -14,14 +14,14 @@ import (
 // request, so that `recce summary`, a review server or the reference can
 // read it. withArtifacts false leaves the artifacts out, for callers that
 // have them parsed already.
-func (s *Server) stateFile(withArtifacts bool) (*check.State, error) {
+func (s *Server) stateFile(rv *review, withArtifacts bool) (*check.State, error) {
 	st := &check.State{
 		Metadata:    check.Metadata{SchemaVersion: check.SchemaVersion, RecceVersion: s.opts.Version, GeneratedAt: check.Time{Time: s.now().UTC().Truncate(time.Second)}},
-		PullRequest: s.opts.PullRequest,
+		PullRequest: rv.pr,
 	}
-	st.Checks, st.Runs = s.ws.state()
-	if withArtifacts && s.opts.Artifacts != nil {
-		a, err := s.opts.Artifacts()
+	st.Checks, st.Runs = rv.ws.state()
+	if withArtifacts && rv.artifacts != nil {
+		a, err := rv.artifacts()
 		if err != nil {
 			return nil, err
 		}
@@ -31,8 +31,8 @@ func (s *Server) stateFile(withArtifacts bool) (*check.State, error) {
 }
 
 // exportState answers GET /api/state with the state file, as a download.
-func (s *Server) exportState(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.stateFile(true)
+func (s *Server) exportState(w http.ResponseWriter, r *http.Request, rv *review) error {
+	st, err := s.stateFile(rv, true)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (s *Server) exportState(w http.ResponseWriter, r *http.Request) error {
 // importState answers POST /api/state (a state file as the body) with how
 // many checks and runs were added: those whose ids the workspace lacks.
 // The file's artifacts are not used: the server keeps its own.
-func (s *Server) importState(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) importState(w http.ResponseWriter, r *http.Request, rv *review) error {
 	body := http.MaxBytesReader(w, r.Body, maxStateBody)
 	st, err := check.Decode(bufio.NewReaderSize(body, 1<<20))
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Server) importState(w http.ResponseWriter, r *http.Request) error {
 		}
 		return errorf(http.StatusBadRequest, "not a recce state file: %v", err)
 	}
-	checks, runs, err := s.ws.merge(r.Context(), st)
+	checks, runs, err := rv.ws.merge(r.Context(), st)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,11 @@ import (
 // request events, authenticated by the hook's secret (X-Gitlab-Token) and
 // nothing else. The secret is the stored connection's, made by `recce
 // gitlab connect --create-webhook`. Each event updates the tracked merge
-// request at once (a small local write), well within GitLab's 10 s.
+// request at once (a small local write), well within GitLab's 10 s; a
+// new head commit queues the session's summary job in the same
+// transaction (the note then says it is outdated). Several instances may
+// receive the same delivery: the store takes it once (its idempotency
+// key), and the job's dedupe key keeps one pending job per session.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 	conn, err := s.connection(r.Context())
 	if err != nil {
@@ -40,7 +44,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 				s.log.Info("webhook event of another project ignored", "project_id", ev.ProjectID)
 				return nil
 			}
-			_, err := s.opts.Store.UpsertMergeRequests(ctx, []store.MergeRequest{gitlab.StoreMergeRequestFromEvent(ev)})
+			// A push makes the session outdated: its summary job is queued
+			// in the same transaction as the new head.
+			_, err := s.syncer(conn.ProjectID).UpsertMergeRequests(ctx, []store.MergeRequest{gitlab.StoreMergeRequestFromEvent(ev)})
 			return err
 		},
 	}

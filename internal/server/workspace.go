@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,11 +12,14 @@ import (
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/store"
 )
 
-// workspace is the review's checklist and runs, shared by every request.
-// One mutex guards it; runs execute outside the lock and write their
-// outcome back under it. Every change is saved before it is answered.
+// workspace is a review's checklist and runs, shared by every request.
+// One mutex guards the data; runs execute outside the lock and write their
+// outcome back under it. Every change is saved before it is answered, and
+// changes are applied and saved one at a time (writeMu), so that a save
+// always holds every change answered before it.
 type workspace struct {
 	mu       sync.Mutex
 	checks   []*check.Check // checklist order
@@ -25,14 +29,14 @@ type workspace struct {
 	active   map[string]*activeRun // runs in flight, by run id
 	closed   bool
 
-	saveMu sync.Mutex // orders saves: a later save always holds later state
-	store  WorkspaceStore
-	runner *check.Runner
-	life   context.Context // the server's: runs outlive their request
-	wg     sync.WaitGroup
-	slots  chan struct{} // bounds the runs executing at once
-	now    func() time.Time
-	log    *slog.Logger
+	writeMu sync.Mutex // orders changes and their saves
+	store   WorkspaceStore
+	runner  *check.Runner
+	life    context.Context // the server's: runs outlive their request
+	wg      sync.WaitGroup
+	slots   chan struct{} // bounds the runs executing at once
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 type activeRun struct {
@@ -42,42 +46,61 @@ type activeRun struct {
 	started time.Time
 }
 
-func openWorkspace(ctx, life context.Context, opts Options, log *slog.Logger) (*workspace, error) {
-	snap, err := opts.Workspace.LoadWorkspace(ctx)
+// workspaceConfig is what a workspace is opened with.
+type workspaceConfig struct {
+	store WorkspaceStore
+	// initial is the workspace to start from when the store holds none, or
+	// one made from another source.
+	initial *Snapshot
+	// rebase, when set, makes the workspace from a saved one of another
+	// source and the new initial one (a merge request session keeps its
+	// reviewers' work across uploads); nil starts afresh from initial.
+	rebase  func(saved, initial *Snapshot) *Snapshot
+	env     *check.Env
+	maxRuns int
+	now     func() time.Time
+}
+
+// versionedStore is a WorkspaceStore shared by several server instances
+// (a session's, in the database): it refuses a save based on a version
+// it has not seen (store.ErrWorkspaceConflict), and tells which version
+// it last read or wrote.
+type versionedStore interface {
+	WorkspaceStore
+	Version() int64
+}
+
+func openWorkspace(ctx, life context.Context, cfg workspaceConfig, log *slog.Logger) (*workspace, error) {
+	snap, err := loadSnapshot(ctx, cfg.store)
 	if err != nil {
 		return nil, err
 	}
-	// The version is checked here, whatever keeps the snapshot.
-	if snap != nil && snap.Version != snapshotVersion {
-		return nil, fmt.Errorf("the saved workspace has version %d, which this recce does not read (it reads %d): upgrade recce, or remove the saved workspace to start afresh", snap.Version, snapshotVersion)
-	}
-	init := opts.Initial
+	init := cfg.initial
 	if init == nil {
 		init = &Snapshot{}
 	}
 	switch {
 	case snap == nil:
 		snap = init
+	case snap.Source != init.Source && cfg.rebase != nil:
+		snap = cfg.rebase(snap, init)
+		snap.Source = init.Source
 	case snap.Source != init.Source:
 		log.Info("the review's source changed since the workspace was saved: starting from the new one")
 		snap = init
 	default:
-		log.Info("resumed the saved workspace", "checks", len(snap.Checks), "runs", len(snap.Runs))
+		log.Debug("resumed the saved workspace", "checks", len(snap.Checks), "runs", len(snap.Runs))
 	}
-	n := opts.MaxConcurrentRuns
+	n := cfg.maxRuns
 	if n <= 0 {
 		n = 4
 	}
 	w := &workspace{
-		checks: slices.Clone(snap.Checks), runs: slices.Clone(snap.Runs), comments: map[string][]Comment{}, source: init.Source,
-		active: map[string]*activeRun{}, store: opts.Workspace, life: life, slots: make(chan struct{}, n),
-		runner: &check.Runner{Env: opts.Env, Now: opts.Now}, now: opts.Now, log: log,
+		source: init.Source, active: map[string]*activeRun{}, store: cfg.store, life: life, slots: make(chan struct{}, n),
+		runner: &check.Runner{Env: cfg.env, Now: cfg.now}, now: cfg.now, log: log,
 	}
-	for id, cs := range snap.Comments {
-		w.comments[id] = slices.Clone(cs)
-	}
+	w.take(snap)
 	for _, c := range w.checks {
-		normalizeCheck(c)
 		if c.CreatedAt.IsZero() { // presets of recce.yml
 			c.CreatedAt, c.UpdatedAt = w.stamp(), w.stamp()
 		}
@@ -86,6 +109,50 @@ func openWorkspace(ctx, life context.Context, opts Options, log *slog.Logger) (*
 		stopped(r)
 	}
 	return w, w.save(ctx)
+}
+
+// loadSnapshot reads the saved workspace and checks its version, whatever
+// keeps it.
+func loadSnapshot(ctx context.Context, st WorkspaceStore) (*Snapshot, error) {
+	snap, err := st.LoadWorkspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if snap != nil && snap.Version != snapshotVersion {
+		return nil, fmt.Errorf("the saved workspace has version %d, which this recce does not read (it reads %d): upgrade recce, or remove the saved workspace to start afresh", snap.Version, snapshotVersion)
+	}
+	return snap, nil
+}
+
+// take makes snap the workspace's content; call with w.mu held (or before
+// the workspace is shared). Runs in flight here are kept as this instance
+// knows them: it is the one that will finish them.
+func (w *workspace) take(snap *Snapshot) {
+	inFlight := map[string]*check.Run{}
+	for _, r := range w.runs {
+		if w.active[r.RunID] != nil {
+			inFlight[r.RunID] = r
+		}
+	}
+	w.checks, w.runs, w.comments = slices.Clone(snap.Checks), slices.Clone(snap.Runs), map[string][]Comment{}
+	for id, cs := range snap.Comments {
+		w.comments[id] = slices.Clone(cs)
+	}
+	for _, c := range w.checks {
+		normalizeCheck(c)
+	}
+	for _, r := range w.runs {
+		if r.Params == nil {
+			r.Params = check.Params{}
+		}
+		if mine := inFlight[r.RunID]; mine != nil {
+			*r = *mine
+			delete(inFlight, r.RunID)
+		}
+	}
+	for _, r := range inFlight {
+		w.runs = append(w.runs, r)
+	}
 }
 
 // stopped marks a run left Running by a stopped server (or a state file
@@ -125,31 +192,89 @@ func (w *workspace) snapshot() *Snapshot {
 	return s
 }
 
-// save writes the workspace. The snapshot is taken after saveMu is held,
-// so concurrent saves land in order.
+// save writes the workspace as it is.
 func (w *workspace) save(ctx context.Context) error {
-	w.saveMu.Lock()
-	defer w.saveMu.Unlock()
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	return w.saveLocked(ctx)
+}
+
+// saveLocked writes the workspace; call with w.writeMu held.
+func (w *workspace) saveLocked(ctx context.Context) error {
 	w.mu.Lock()
 	s := w.snapshot()
 	w.mu.Unlock()
-	if err := w.store.SaveWorkspace(context.WithoutCancel(ctx), s); err != nil {
+	err := w.store.SaveWorkspace(context.WithoutCancel(ctx), s)
+	if errors.Is(err, store.ErrWorkspaceConflict) {
+		return err // change() reloads and tries again
+	}
+	if err != nil {
 		w.log.Error("saving the workspace failed", "error", err)
 		return fmt.Errorf("the change was made but could not be saved (it will be lost at the next restart): %w", err)
 	}
 	return nil
 }
 
-// change runs fn under the lock, then saves. fn's error aborts before
-// saving.
+// change applies fn under the lock, then saves; fn's error aborts before
+// saving. When another server instance saved the same (session)
+// workspace first, the workspace is reloaded and fn applied again, as a
+// database transaction is retried: no instance's change is lost.
 func (w *workspace) change(ctx context.Context, fn func() error) error {
-	w.mu.Lock()
-	err := fn()
-	w.mu.Unlock()
-	if err != nil {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	for attempt := 1; ; attempt++ {
+		w.mu.Lock()
+		err := fn()
+		w.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		err = w.saveLocked(ctx)
+		if !errors.Is(err, store.ErrWorkspaceConflict) {
+			return err
+		}
+		if attempt == 3 {
+			return &apiError{Status: http.StatusConflict, Message: "the review is being changed on another server instance at the same time: reload and try again"}
+		}
+		if err := w.reloadLocked(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// refresh reloads the workspace when another instance saved a version
+// this one has not seen (stored is the version in the database); a no-op
+// for workspaces only this process writes.
+func (w *workspace) refresh(ctx context.Context, stored int64) error {
+	vs, ok := w.store.(versionedStore)
+	if !ok || vs.Version() == stored {
+		return nil
+	}
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if vs.Version() == stored {
+		return nil // reloaded meanwhile
+	}
+	return w.reloadLocked(ctx)
+}
+
+// reloadLocked replaces the workspace with the saved one; call with
+// w.writeMu held.
+func (w *workspace) reloadLocked(ctx context.Context) error {
+	snap, err := loadSnapshot(ctx, w.store)
+	if err != nil || snap == nil {
 		return err
 	}
-	return w.save(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if snap.Source != w.source {
+		// Saved from a newer upload by another instance: this copy is
+		// outdated as a whole, and the session is opened again from it at
+		// the next request.
+		return &apiError{Status: http.StatusConflict, Message: "a newer pipeline upload replaced this review meanwhile: reload it"}
+	}
+	w.take(snap)
+	return nil
 }
 
 func (w *workspace) findCheck(id string) (int, *check.Check, error) {
@@ -329,5 +454,5 @@ func (w *workspace) close(ctx context.Context) error {
 		}
 		w.mu.Unlock()
 	}
-	return w.save(context.WithoutCancel(ctx))
+	return w.change(context.WithoutCancel(ctx), func() error { return nil })
 }

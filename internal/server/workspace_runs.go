@@ -49,17 +49,23 @@ func (w *workspace) startRun(ctx context.Context, c check.Check) (*runView, erro
 		cancel()
 		return nil, errorf(http.StatusServiceUnavailable, "the server is shutting down: start the run again once it is back")
 	}
-	w.runs = append(w.pruned(), run)
 	w.active[run.RunID] = a
 	w.wg.Add(1)
-	view := w.viewRun(run)
 	w.mu.Unlock()
 
 	go w.execute(rctx, c, run, a)
-	if err := w.save(ctx); err != nil {
+	err := w.change(ctx, func() error {
+		if _, err := w.findRun(run.RunID); err != nil {
+			w.runs = append(w.pruned(), run)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return view, nil
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.viewRun(run), nil
 }
 
 // MaxLooseRuns is how many runs of no check (diffs from the node panel,
@@ -106,15 +112,30 @@ func (w *workspace) execute(ctx context.Context, c check.Check, run *check.Run, 
 
 	res := w.runner.Run(ctx, &c)
 
-	w.mu.Lock()
 	done := *run // replaced, not changed in place: a save may be encoding it
 	done.Status, done.Result, done.Error, done.DurationMS = res.Status, res.Result, res.Error, res.DurationMS
-	w.replaceRun(&done)
-	delete(w.active, run.RunID)
-	close(a.done)
-	w.mu.Unlock()
+	err := w.change(context.Background(), func() error {
+		if _, err := w.findRun(run.RunID); err != nil {
+			w.runs = append(w.runs, &done) // the reloaded workspace lacked it
+		} else {
+			w.replaceRun(&done)
+		}
+		if w.active[run.RunID] == a {
+			delete(w.active, run.RunID)
+			close(a.done)
+		}
+		return nil
+	})
+	if err != nil {
+		w.log.Warn("a finished run could not be saved", "run_id", run.RunID, "error", err)
+		w.mu.Lock()
+		if w.active[run.RunID] == a {
+			delete(w.active, run.RunID)
+			close(a.done)
+		}
+		w.mu.Unlock()
+	}
 	w.log.Info("run ended", "run_id", run.RunID, "type", run.Type, "status", done.Status, "duration_ms", done.DurationMS)
-	_ = w.save(context.Background())
 }
 
 func (w *workspace) listRuns() []*runView {

@@ -1,0 +1,261 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/gitlab"
+	"gitlab.com/recce-go/recce/internal/store"
+	"gitlab.com/recce-go/recce/internal/summary"
+)
+
+// runSummaryJob brings a session's summary note and commit status up to
+// date with the session as it is now (not as it was when the job was
+// queued: a job stands for every request made while it was pending):
+//
+//  1. the checks the upload left without a run are run here when they can
+//     be (those reading only the artifacts always; the others when this
+//     server has a warehouse), and their runs recorded with the session;
+//  2. the summary is rendered; when the merge request has moved on since
+//     the upload, it opens with a notice that it is outdated;
+//  3. the note is created or edited: one per merge request, found by its
+//     marker, so a run repeated after a failure never posts a second one;
+//     nothing is sent when the same body was posted already;
+//  4. the commit status "recce" is set: success or failed on the uploaded
+//     commit, or pending on the new head ("waiting for recce upload").
+//
+// Each step records what it did before the next, so a run cut short
+// resumes where it stopped.
+func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
+	var p summaryJob
+	if err := decodePayload(j, &p); err != nil {
+		return err
+	}
+	sess, err := s.opts.Store.Session(ctx, p.ProjectID, p.IID)
+	if errors.Is(err, store.ErrNoSession) {
+		return nil // the merge request is gone from the store: nothing to say
+	}
+	if err != nil {
+		return err
+	}
+	if sess.Revision == 0 {
+		return nil // no upload yet: the upload will queue its own job
+	}
+	st, err := decodeSessionState(sess.StateJSON)
+	if err != nil {
+		return permanent(err)
+	}
+	arts, artsErr := s.parsed.get(ctx, s.opts.Blobs, sess.ArtifactsBlob)
+	if artsErr != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if sess.Status != store.StatusOutdated {
+		if sess, err = s.completeChecks(ctx, sess, st, arts, artsErr); err != nil || sess == nil {
+			return err // nil session: a newer upload replaced this one, its own job follows
+		}
+	}
+
+	c, conn, err := s.jobClient(ctx, p.ProjectID)
+	if err != nil {
+		return err
+	}
+	if conn.Mode != string(gitlab.ModeFull) {
+		s.log.Info("summary not posted: the GitLab token is read-only (read_api)", "iid", p.IID)
+		return nil
+	}
+	post, err := s.renderSessionSummary(sess, st, arts)
+	if err != nil {
+		return permanent(err)
+	}
+	project := strconv.FormatInt(conn.ProjectID, 10)
+	noteURL := ""
+	hash := gitlab.BodyHash(gitlab.SummaryBody(post.body))
+	if sess.SummaryNoteID != 0 && sess.SummaryBodyHash == hash {
+		if mr, err := s.opts.Store.MergeRequest(ctx, p.ProjectID, p.IID); err == nil {
+			noteURL = noteURLOf(mr.WebURL, sess.SummaryNoteID)
+		}
+	} else {
+		if sess.SummaryNoteID == 0 {
+			// The note may be created: that takes a slot of the notes
+			// rate limit. An edit (PUT) does not count against it.
+			if err := s.waitForNoteSlot(ctx, conn); err != nil {
+				return err
+			}
+		}
+		res, err := c.PostSummary(ctx, project, p.IID, gitlab.Summary{Body: post.body})
+		if err != nil {
+			return err
+		}
+		if err := s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: p.ProjectID, IID: p.IID, NoteID: res.NoteID, BodyHash: hash}); err != nil {
+			return err
+		}
+		noteURL = res.URL
+		s.log.Info("summary note posted", "iid", p.IID, "action", res.Action, "note_id", res.NoteID, "status", post.state)
+	}
+
+	if sess.CommitStatusSHA == post.sha && sess.CommitStatusState == post.state {
+		return nil
+	}
+	if _, err := c.SetCommitStatus(ctx, project, post.sha, post.state, post.description, noteURL); err != nil {
+		return err
+	}
+	return s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: p.ProjectID, IID: p.IID, CommitStatusSHA: post.sha, CommitStatusState: post.state})
+}
+
+// completeChecks runs the checks of the upload that have no run and that
+// this server can run, and records the result. It returns the session as
+// it now is, or nil when a newer upload replaced the one worked on.
+func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *check.State, arts *parsedArtifacts, artsErr error) (*store.Session, error) {
+	if artsErr != nil {
+		// The upload was validated, so this is the artifact store failing
+		// or the manifests being unreadable: the summary says so.
+		if sess.ResultError != "" {
+			return sess, nil
+		}
+		err := s.opts.Store.RecordResult(ctx, sess.ProjectID, sess.IID, sess.Revision,
+			store.Result{Verdict: store.StatusFailed, ResultError: artsErr.Error()})
+		if errors.Is(err, store.ErrStaleRevision) {
+			return nil, nil
+		}
+		return sess, err
+	}
+	env := s.sessionEnv(arts)
+	latest := check.LatestRuns(st.Runs)
+	var todo []*check.Check
+	for _, c := range st.Checks {
+		if c.Type != check.Simple && latest[c.CheckID] == nil && (env.Warehouse != nil || !c.Type.NeedsWarehouse()) {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) == 0 {
+		return sess, nil
+	}
+	runs := (&check.Runner{Env: env, Now: s.now}).RunAll(ctx, todo)
+	if ctx.Err() != nil {
+		return nil, ctx.Err() // interrupted: the checks run again next time
+	}
+	for _, r := range runs {
+		if r != nil {
+			st.Runs = append(st.Runs, r)
+		}
+	}
+	data, err := encodeSessionState(st)
+	if err != nil {
+		return nil, err
+	}
+	err = s.opts.Store.RecordResult(ctx, sess.ProjectID, sess.IID, sess.Revision, store.Result{Verdict: verdictOf(st), StateJSON: data})
+	if errors.Is(err, store.ErrStaleRevision) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("checks run on the upload", "iid", sess.IID, "revision", sess.Revision, "checks", len(todo))
+	return s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
+}
+
+// verdictOf is a state's session verdict: a data mismatch found, a check
+// that did not complete (failed), or up to date with nothing to worry
+// about.
+func verdictOf(st *check.State) store.SessionStatus {
+	latest := check.LatestRuns(st.Runs)
+	verdict := store.StatusUpToDate
+	for _, c := range st.Checks {
+		switch check.Assess(c, latest[c.CheckID]).Verdict {
+		case check.Mismatch:
+			return store.StatusMismatch
+		case check.Incomplete:
+			verdict = store.StatusFailed
+		}
+	}
+	return verdict
+}
+
+// sessionPost is what the summary job posts: the note's body and the
+// commit status.
+type sessionPost struct {
+	body        string
+	sha, state  string
+	description string
+}
+
+// outdatedStatus is the commit status description on a new head.
+const outdatedStatus = "waiting for recce upload"
+
+// renderSessionSummary renders the summary note of a session and the
+// commit status that goes with it.
+func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts *parsedArtifacts) (*sessionPost, error) {
+	outdated := sess.Status == store.StatusOutdated
+	banner := ""
+	if outdated {
+		banner = fmt.Sprintf("> :warning: **Outdated.** This summary reviews commit `%s`; the merge request has newer commits (head `%s`). "+
+			"It will be updated when the pipeline of the new head runs `recce upload`.\n\n", short(sess.StateSHA), short(sess.HeadSHA))
+	}
+	footer := "\n---\n\n" + s.reviewedLine(sess) + "\n"
+	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer)}
+	if arts != nil {
+		opts.Base, opts.Current = arts.base, arts.current
+	}
+	res, err := summary.Render(st, opts)
+	if err != nil {
+		return nil, fmt.Errorf("render the summary of !%d: %w", sess.IID, err)
+	}
+	md := res.Markdown
+	if banner != "" {
+		// Below the hidden marker lines, above the title.
+		if i := strings.Index(md, summary.NoteMarker+"\n"); i >= 0 {
+			at := i + len(summary.NoteMarker) + 1
+			md = md[:at] + banner + md[at:]
+		} else {
+			md = banner + md
+		}
+	}
+	body := strings.TrimRight(md, "\n") + "\n"
+	if sess.ResultError != "" {
+		body += fmt.Sprintf("\n:warning: **The server could not use this upload:** `%s`\n", strings.ReplaceAll(firstLine(sess.ResultError), "`", "'"))
+	}
+	post := &sessionPost{body: body + footer}
+	switch {
+	case outdated:
+		post.sha, post.state, post.description = sess.HeadSHA, "pending", outdatedStatus
+	case sess.ResultError != "":
+		post.sha, post.state, post.description = sess.StateSHA, gitlab.StatusFailed, "recce could not use the upload: see the summary note"
+	default:
+		post.sha, post.state, post.description = sess.StateSHA, res.Data.Status, res.Data.Headline
+	}
+	return post, nil
+}
+
+// reviewedLine says which commit and upload the summary reviews, with a
+// link to the session on this server when its public URL is known.
+func (s *Server) reviewedLine(sess *store.Session) string {
+	line := fmt.Sprintf("_recce reviewed commit `%s` (upload %d", short(sess.StateSHA), sess.Revision)
+	if sess.UploadedBy != "" {
+		line += ", by " + sess.UploadedBy
+	}
+	line += ")."
+	if u := strings.TrimRight(s.opts.PublicURL, "/"); u != "" {
+		line += fmt.Sprintf(" [Open the review](%s/mr/%d)", u, sess.IID)
+	}
+	return line + "_"
+}
+
+func short(sha string) string {
+	if len(sha) > 8 {
+		return sha[:8]
+	}
+	return sha
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func noteURLOf(mrURL string, id int64) string { return noteURL(mrURL, id) }

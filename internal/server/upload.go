@@ -1,0 +1,247 @@
+package server
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"gitlab.com/recce-go/recce/internal/blob"
+	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/gitlab"
+	"gitlab.com/recce-go/recce/internal/store"
+)
+
+// upload answers POST /api/mr/{iid}/upload: what `recce upload` sends from
+// a merge request pipeline, a state file (gzip Content-Encoding welcome).
+// In order:
+//
+//  1. who: the pipeline's CI_JOB_TOKEN (header JOB-TOKEN), checked with
+//     GitLab to be a running job of the connected project and of the merge
+//     request's current head; or a server API token from Settings (or
+//     RECCE_SERVER_TOKEN) as a bearer token;
+//  2. the body is streamed into the artifact store, never held whole in
+//     memory, and refused past MaxUploadSize (413);
+//  3. it must be a readable state file (schema v0) of this merge request,
+//     carrying both environments' artifacts;
+//  4. it becomes the session's new state, recorded with its summary job in
+//     one transaction; only then is 202 answered. A server killed right
+//     after the answer loses nothing: the job runs after the restart, or
+//     on another instance.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	iid, err := parseIID(r.PathValue("iid"))
+	if err != nil {
+		return err
+	}
+	conn, err := s.connection(ctx)
+	if err != nil {
+		return err
+	}
+	if conn == nil {
+		return errNotConnected()
+	}
+	if s.opts.Blobs == nil {
+		return errNoArtifactStore()
+	}
+	if p := r.URL.Query().Get("project"); p != "" && p != strconv.FormatInt(conn.ProjectID, 10) && !strings.EqualFold(p, conn.ProjectPath) {
+		return s.refuseUpload(http.StatusForbidden, "project", "this recce server reviews %s (project %d), not project %s: upload to the recce server of that project (--server, RECCE_SERVER_URL)", conn.ProjectPath, conn.ProjectID, p)
+	}
+	up, err := s.authorizeUpload(ctx, r, conn, iid)
+	if err != nil {
+		return err
+	}
+
+	body := io.Reader(r.Body)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return s.refuseUpload(http.StatusBadRequest, "invalid", "the body is not gzip data although Content-Encoding says gzip")
+		}
+		defer zr.Close()
+		body = zr
+	}
+	// The limit counts the state file's bytes (decompressed): a small
+	// compressed body cannot fill the disk.
+	info, err := s.opts.Blobs.Put(ctx, body, s.opts.MaxUploadSize)
+	if errors.Is(err, blob.ErrTooLarge) {
+		return s.refuseUpload(http.StatusRequestEntityTooLarge, "too_large",
+			"the state file is larger than this server's limit of %d MB: start the server with a higher --max-upload-size, or upload less (a state file with fewer runs kept)", s.opts.MaxUploadSize>>20)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return s.refuseUpload(http.StatusBadRequest, "invalid", "the upload was cut short: send it again")
+		}
+		return fmt.Errorf("store the upload: %w", err)
+	}
+	st, err := s.validUpload(ctx, info, conn, iid)
+	if err != nil {
+		return err
+	}
+	stateJSON, err := encodeSessionState(st)
+	if err != nil {
+		return err
+	}
+	up.Verdict, up.StateJSON, up.ArtifactsBlob, up.ArtifactsSize = verdictOf(st), stateJSON, info.Ref, info.Size
+	up.Jobs = []store.NewJob{newSummaryJob(conn.ProjectID, iid)}
+	sess, err := s.opts.Store.RecordUpload(ctx, up)
+	if err != nil {
+		return err
+	}
+	s.nudge()
+	s.metrics.upload("accepted")
+	s.log.Info("upload recorded", "iid", iid, "revision", sess.Revision, "head", short(up.HeadSHA), "by", up.UploadedBy, "bytes", info.Size)
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"iid": iid, "revision": sess.Revision, "status": apiStatus(sess.Status), "head_sha": up.HeadSHA,
+		"artifacts": map[string]any{"ref": info.Ref, "size": info.Size},
+		"session":   "/api/mr/" + strconv.FormatInt(iid, 10),
+		"review_url": func() string {
+			if u := strings.TrimRight(s.opts.PublicURL, "/"); u != "" {
+				return fmt.Sprintf("%s/mr/%d", u, iid)
+			}
+			return ""
+		}(),
+	})
+	return nil
+}
+
+// refuseUpload counts a refused upload and answers it.
+func (s *Server) refuseUpload(status int, outcome, format string, args ...any) error {
+	s.metrics.upload(outcome)
+	return &apiError{Status: status, Message: fmt.Sprintf(format, args...), Detail: map[string]string{"reason": outcome}}
+}
+
+// authorizeUpload checks who uploads, and returns the upload as far as it
+// knows it: the merge request, the head commit reviewed, the uploader.
+func (s *Server) authorizeUpload(ctx context.Context, r *http.Request, conn *store.Connection, iid int64) (store.Upload, error) {
+	up := store.Upload{ProjectID: conn.ProjectID, IID: iid}
+	if jobToken := strings.TrimSpace(r.Header.Get("JOB-TOKEN")); jobToken != "" {
+		o := s.gitlabOptions(conn.GitLabURL, "")
+		job, err := gitlab.VerifyJobTokenWith(ctx, o, jobToken)
+		if errors.Is(err, gitlab.ErrInvalidJobToken) {
+			return up, s.refuseUpload(http.StatusUnauthorized, "unauthorized", "%v", err)
+		}
+		if err != nil {
+			// GitLab, not the uploader, failed: the pipeline may retry.
+			s.metrics.upload("gitlab_unavailable")
+			return up, &apiError{Status: http.StatusServiceUnavailable, Message: "GitLab could not confirm the CI job token, so the upload was not taken: " + err.Error() + "; send it again in a minute",
+				Detail: map[string]string{"reason": "gitlab_unavailable"}}
+		}
+		head, err := s.mergeRequestHead(ctx, conn, iid, job.SHA)
+		if err != nil {
+			return up, err
+		}
+		if err := job.CheckMergeRequestUpload(conn.ProjectID, iid, head); err != nil {
+			return up, s.refuseUpload(http.StatusForbidden, "forbidden", "%v: run `recce upload` in the pipeline of merge request !%d's latest commit", err, iid)
+		}
+		up.HeadSHA, up.PipelineID, up.JobID, up.UploadedBy = head, job.PipelineID, job.ID, fmt.Sprintf("job %d", job.ID)
+		return up, nil
+	}
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	bearer = strings.TrimSpace(bearer)
+	if !ok || bearer == "" {
+		return up, s.refuseUpload(http.StatusUnauthorized, "unauthorized",
+			"an upload needs the pipeline's CI_JOB_TOKEN (header JOB-TOKEN: `recce upload` sends it in GitLab CI) or a server API token (Authorization: Bearer; create one in Settings, API tokens, and give it to the job as RECCE_SERVER_API_TOKEN)")
+	}
+	switch {
+	case s.opts.Token != "" && subtle.ConstantTimeCompare([]byte(bearer), []byte(s.opts.Token)) == 1:
+		up.UploadedBy = "the server token"
+	default:
+		tok, err := s.opts.Store.VerifyAPIToken(ctx, bearer)
+		if errors.Is(err, store.ErrInvalidAPIToken) {
+			return up, s.refuseUpload(http.StatusUnauthorized, "unauthorized", "the API token is unknown or was revoked: create a new one in Settings, API tokens, and update RECCE_SERVER_API_TOKEN")
+		}
+		if err != nil {
+			return up, err
+		}
+		up.UploadedBy = "token " + tok.Name
+	}
+	// A trusted uploader says which commit the state reviews (the merge
+	// request's head by default).
+	want := strings.TrimSpace(r.URL.Query().Get("head_sha"))
+	head, err := s.mergeRequestHead(ctx, conn, iid, want)
+	if err != nil {
+		return up, err
+	}
+	up.HeadSHA = head
+	if want != "" {
+		up.HeadSHA = want
+	}
+	return up, nil
+}
+
+// mergeRequestHead is the merge request's head commit. The store's is
+// used when it is the one the uploader expects; otherwise (a push the
+// webhook has not told yet, a merge request not tracked yet) GitLab is
+// asked, and the store updated.
+func (s *Server) mergeRequestHead(ctx context.Context, conn *store.Connection, iid int64, expect string) (string, error) {
+	if mr, err := s.opts.Store.MergeRequest(ctx, conn.ProjectID, iid); err == nil && mr.SHA != "" && (expect == "" || mr.SHA == expect) && mr.UpdatedAt.Unix() > 0 {
+		return mr.SHA, nil
+	} else if err != nil && !errors.Is(err, store.ErrMergeRequestNotTracked) {
+		return "", err
+	}
+	c, _, err := s.jobClient(ctx, conn.ProjectID)
+	if err != nil {
+		return "", err
+	}
+	mr, err := c.GetMergeRequest(ctx, strconv.FormatInt(conn.ProjectID, 10), iid)
+	if gitlab.KindOf(err) == gitlab.KindNotFound {
+		return "", s.refuseUpload(http.StatusNotFound, "not_found", "merge request !%d does not exist in %s (or the token's user cannot see it): check CI_MERGE_REQUEST_IID", iid, conn.ProjectPath)
+	}
+	if err != nil {
+		s.metrics.upload("gitlab_unavailable")
+		return "", &apiError{Status: http.StatusServiceUnavailable, Message: "GitLab could not tell the merge request's head commit, so the upload was not taken: " + err.Error() + "; send it again in a minute",
+			Detail: map[string]string{"reason": "gitlab_unavailable"}}
+	}
+	if _, err := s.syncer(conn.ProjectID).UpsertMergeRequests(ctx, []store.MergeRequest{gitlab.StoreMergeRequest(conn.ProjectID, *mr)}); err != nil {
+		return "", err
+	}
+	return mr.SHA, nil
+}
+
+// validUpload reads the stored upload back: it must be a state file this
+// recce reads, of this merge request, with both environments' artifacts.
+// An invalid upload's blob is removed.
+func (s *Server) validUpload(ctx context.Context, info blob.Info, conn *store.Connection, iid int64) (*check.State, error) {
+	st, err := readUpload(ctx, s.opts.Blobs, info.Ref)
+	fail := func(format string, args ...any) (*check.State, error) {
+		_ = s.opts.Blobs.Delete(context.WithoutCancel(ctx), info.Ref)
+		return nil, s.refuseUpload(http.StatusUnprocessableEntity, "invalid", format, args...)
+	}
+	if err != nil {
+		return fail("not a recce state file: %v (upload the file `recce run` writes, recce_state.json)", err)
+	}
+	if len(st.Artifacts.Base.Manifest) == 0 || len(st.Artifacts.Current.Manifest) == 0 {
+		return fail("the state file carries no artifacts (base and current manifest.json): write it with `recce run`, or run `recce upload` without a file in the dbt project, where it reads target/ and target-base/")
+	}
+	if pr := st.PullRequest; pr != nil {
+		if id, ok := prIID(pr); ok && id != iid {
+			return fail("the state file belongs to merge request !%d, not !%d: upload it to !%d, or run `recce run` again in this merge request's pipeline", id, iid, id)
+		}
+		if pr.Repository != "" && !strings.EqualFold(pr.Repository, conn.ProjectPath) && pr.Repository != strconv.FormatInt(conn.ProjectID, 10) {
+			return fail("the state file belongs to project %s, not %s, which this server reviews", pr.Repository, conn.ProjectPath)
+		}
+	}
+	return st, nil
+}
+
+// prIID reads a state file's merge request number.
+func prIID(pr *check.PullRequest) (int64, bool) {
+	switch v := pr.ID.(type) {
+	case float64:
+		return int64(v), v > 0
+	case int64:
+		return v, v > 0
+	case int:
+		return int64(v), v > 0
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil && n > 0
+	}
+	return 0, false
+}
