@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/recce-go/recce/internal/blob"
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/diff/difftest"
@@ -95,19 +96,44 @@ func jaffleWarehouseEnv(t *testing.T) *check.Env {
 // before New. The data directory is the test's own.
 func newHarness(t *testing.T, env *check.Env, mod ...func(*Options)) *harness {
 	t.Helper()
+	return newHarnessOn(t, env, shared{dir: t.TempDir()}, mod...)
+}
+
+// shared is what several server instances share: the store (a PostgreSQL
+// database, else the SQLite file in dir) and the artifact directory in dir.
+type shared struct {
+	databaseURL string
+	dir         string
+}
+
+// fastJobs run jobs at once, with millisecond retries; the notes rate is
+// far above what a test creates unless a test says otherwise.
+var fastJobs = JobOptions{Poll: 10 * time.Millisecond, Lease: 10 * time.Second, NotesRate: store.RateLimit{Limit: 1000, Per: time.Second}}
+
+var fastJobRetry = store.JobRetry{Base: 5 * time.Millisecond, Max: 40 * time.Millisecond, MaxAttempts: 10}
+
+// newHarnessOn starts a server instance on the shared store and artifacts;
+// its local workspace is its own.
+func newHarnessOn(t *testing.T, env *check.Env, sh shared, mod ...func(*Options)) *harness {
+	t.Helper()
 	h := &harness{t: t, dataDir: t.TempDir(), logs: &syncBuffer{}}
-	st, err := store.OpenSQLite(context.Background(), h.dataDir)
+	st, err := store.Open(context.Background(), sh.dir, sh.databaseURL)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetJobRetry(fastJobRetry)
 	t.Cleanup(func() { st.Close() })
+	blobs, err := blob.NewDir(filepath.Join(sh.dir, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	box, err := secret.New(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.store = st
 	h.opts = Options{
-		Mode: ModeLive, Env: env, WarehouseType: "duckdb", Store: st,
+		Mode: ModeLive, Env: env, WarehouseType: "duckdb", Store: st, Blobs: blobs, Jobs: fastJobs,
 		Workspace: FileWorkspace{Path: filepath.Join(h.dataDir, "workspaces", "test.json")},
 		Secrets:   func() (*secret.Box, error) { return box, nil },
 		GitLab:    GitLabOptions{Retry: fastRetry, RequestTimeout: 5 * time.Second},
@@ -165,6 +191,14 @@ func (h *harness) addSecrets(s ...string) {
 	h.secrets = append(h.secrets, s...)
 }
 
+// forgetAnswers drops the answers received so far from the final check
+// for secrets (after the one answer that shows a new API token).
+func (h *harness) forgetAnswers() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.answers = nil
+}
+
 func (h *harness) assertNoSecrets() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -196,6 +230,14 @@ func (r response) json(t *testing.T, v any) {
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("answer is not JSON (%v): %s", err, r.body)
 	}
+}
+
+// value decodes any JSON answer.
+func (r response) value(t *testing.T) any {
+	t.Helper()
+	var v any
+	r.json(t, &v)
+	return v
 }
 
 // object decodes a JSON object answer.

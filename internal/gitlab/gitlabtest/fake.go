@@ -69,6 +69,7 @@ type Server struct {
 	jobs     map[string]*Job
 	faults   []*Fault
 	log      []Request
+	commits  map[string]bool // every head and base commit ever seen
 
 	// The notes rate limit, when set (SetNotesRateLimit).
 	notesLimit   int
@@ -135,6 +136,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		mrs:         map[int64][]*MergeRequest{},
 		notes:       map[[2]int64][]*Note{},
 		jobs:        map[string]*Job{},
+		commits:     map[string]bool{},
 		TotalsLimit: 10000,
 	}
 	s.fixtureUser = loadObject(t, "get_user.json")
@@ -322,6 +324,7 @@ func (s *Server) AddMergeRequests(p *Project, author *User, n int) []*MergeReque
 			AuthorID: author.ID, CreatedAt: t, UpdatedAt: t,
 		}
 		s.mrs[p.ID] = append(s.mrs[p.ID], mr)
+		s.commits[mr.SHA], s.commits[mr.BaseSHA] = true, true
 		out = append(out, mr)
 	}
 	return out
@@ -333,7 +336,9 @@ func (s *Server) UpdateMergeRequest(mr *MergeRequest, fn func(*MergeRequest)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	before := mr.UpdatedAt
+	s.commits[mr.SHA] = true // a pushed-over head stays a commit of the project
 	fn(mr)
+	s.commits[mr.SHA] = true
 	if mr.UpdatedAt.Equal(before) {
 		mr.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
 	}

@@ -737,7 +737,7 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *Project, l
 		message(w, http.StatusForbidden, "403 Forbidden")
 		return
 	}
-	known := false
+	known := s.commits[sha]
 	for _, mr := range s.mrs[p.ID] {
 		known = known || mr.SHA == sha || mr.BaseSHA == sha
 	}
