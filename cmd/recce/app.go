@@ -106,16 +106,4 @@ func joinChoices(c []string) string {
 	return s
 }
 
-// notYet is the body of a command whose capability is still being built.
-func notYet(name string) *cobra.Command {
-	return &cobra.Command{
-		Use:    name,
-		Short:  "(not available yet)",
-		Hidden: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return fmt.Errorf("%s is not available in this build yet", name)
-		},
-	}
-}
-
 var _ = term.IsTerminal

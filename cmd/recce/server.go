@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,11 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/recce-go/recce/internal/blob"
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/demo"
 	"gitlab.com/recce-go/recce/internal/secret"
@@ -27,9 +31,11 @@ import (
 
 // serverFlags are the flags of recce server.
 type serverFlags struct {
-	host, dataDir, review, caFile string
-	port                          int
-	demo, debug, jsonLogs         bool
+	host, dataDir, review, caFile  string
+	databaseURL, artifacts, public string
+	port, workers, notesPerMinute  int
+	maxUploadMB                    int64
+	demo, team, debug, jsonLogs    bool
 }
 
 // serverGitLab is the GitLab client configuration of the server; tests
@@ -47,7 +53,7 @@ func (a *app) serverCmd() *cobra.Command {
 		Long: `Serves the review web app and its JSON API (docs/api.md) and prints the URL
 to open.
 
-Three ways to start it:
+Four ways to start it:
   recce server            the dbt project in the working directory (or --project-dir):
                           its base and current artifacts and the warehouse of
                           profiles.yml, so data checks run
@@ -56,11 +62,23 @@ Three ways to start it:
                           no warehouse, so data checks cannot run
   recce server --demo     the demo project (see recce demo), generated into
                           the data directory and served like a live project
+  recce server --team     merge requests only: a team server that reviews what
+                          each merge request pipeline sends with recce upload,
+                          posts the summary note and commit status, and keeps
+                          them up to date (see docs/server.md)
 
-The checklist, runs and comments are saved in the data directory after every
-change, so a restart loses nothing; GET /api/state downloads them as a state
-file. The GitLab connection is the one of recce gitlab connect, in the same
-data directory.
+In every mode, merge request pipelines may upload to the server (recce
+upload): each merge request gets a review session, opened in the web app from
+Merge requests, and the server posts its summary note and commit status
+through a durable job queue.
+
+The checklist, runs and comments are saved after every change, so a restart
+loses nothing; GET /api/state downloads them as a state file. The data lives
+in an SQLite database in the data directory, or in PostgreSQL with
+--database-url (RECCE_DATABASE_URL), which several instances behind a load
+balancer can share; uploaded artifacts go to --artifact-store (a directory,
+or s3://bucket/prefix for several instances). The GitLab connection is the
+one of recce gitlab connect, in the same store.
 
 The server listens on 127.0.0.1 only, unless --host says otherwise; any other
 address needs RECCE_SERVER_TOKEN (at least 16 random characters): the browser
@@ -69,19 +87,29 @@ server with Ctrl-C: runs in flight are cancelled and everything is saved.`,
 		Example: `  recce server --demo
   recce server --project-dir my_dbt_project
   recce server --review recce_state.json --port 8001
-  RECCE_SERVER_TOKEN=$(openssl rand -base64 32) recce server --host 0.0.0.0`,
+  RECCE_SERVER_TOKEN=$(openssl rand -base64 32) recce server --host 0.0.0.0
+  recce server --team --host 0.0.0.0 --database-url postgres://recce@db/recce --artifact-store s3://recce-artifacts/prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.serve(cmd.Context(), o) },
 	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.dataDir, "data-dir", "", "where recce keeps its data (default: $XDG_DATA_HOME/recce or ~/.local/share/recce)")
+	pf.StringVar(&o.databaseURL, "database-url", "", "PostgreSQL database for several instances, postgres://user:password@host:5432/db (default: RECCE_DATABASE_URL, else SQLite in the data directory)")
 	f := cmd.Flags()
 	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (other than loopback: RECCE_SERVER_TOKEN is required)")
 	f.IntVar(&o.port, "port", 8000, "port to listen on (0: any free port)")
-	f.StringVar(&o.dataDir, "data-dir", "", "where recce keeps its data (default: $XDG_DATA_HOME/recce or ~/.local/share/recce)")
 	f.StringVar(&o.review, "review", "", "review a state file alone (no warehouse: data checks cannot run)")
 	f.BoolVar(&o.demo, "demo", false, "serve the demo project, generated into the data directory")
+	f.BoolVar(&o.team, "team", false, "serve merge request sessions only (no local project); the warehouse of profiles.yml, when found, runs their data checks")
+	f.StringVar(&o.artifacts, "artifact-store", "", "where uploaded artifacts go: a directory, or s3://bucket/prefix?endpoint=host:port (default: artifacts/ in the data directory)")
+	f.Int64Var(&o.maxUploadMB, "max-upload-size", 512, "largest upload accepted, in MB")
+	f.StringVar(&o.public, "public-url", "", "address people reach this server at, for links in the notes it posts (default: RECCE_PUBLIC_URL)")
+	f.IntVar(&o.workers, "workers", 4, "jobs this instance runs at once (posting summaries and notes); 0: none, this instance only receives")
+	f.IntVar(&o.notesPerMinute, "notes-per-minute", 50, "notes created on GitLab per minute at most, across instances (gitlab.com allows 60)")
 	f.StringVar(&o.caFile, "gitlab-ca-file", "", "PEM bundle of extra certificate authorities (self-managed GitLab behind a private CA)")
 	f.BoolVar(&o.debug, "debug", false, "log every request and GitLab call (never a token or a query)")
 	f.BoolVar(&o.jsonLogs, "log-json", false, "write logs as JSON lines instead of text")
+	cmd.AddCommand(a.rotateKeyCmd(&o))
 	return cmd
 }
 
@@ -93,8 +121,11 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	if err := server.ValidateToken(token); err != nil {
 		return err
 	}
-	if o.review != "" && o.demo {
-		return errors.New("choose --review STATE_FILE or --demo, not both")
+	if n := btoi(o.review != "") + btoi(o.demo) + btoi(o.team); n > 1 {
+		return errors.New("choose one of --review STATE_FILE, --demo and --team, not both")
+	}
+	if o.notesPerMinute <= 0 {
+		return fmt.Errorf("--notes-per-minute %d: give a positive number (gitlab.com allows 60 a minute)", o.notesPerMinute)
 	}
 	if o.port < 0 || o.port > 65535 {
 		return fmt.Errorf("--port %d is not a port number", o.port)
@@ -108,16 +139,31 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 		}
 		dataDir = d
 	}
-	st, err := store.OpenSQLite(ctx, dataDir)
+	st, where, err := a.openServerStore(ctx, dataDir, o.databaseURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	blobs, err := blob.Open(ctx, o.artifacts, dataDir, a.getenv)
+	if err != nil {
+		return err
+	}
+	publicURL := o.public
+	if publicURL == "" {
+		publicURL = a.getenv("RECCE_PUBLIC_URL")
+	}
+	workers := o.workers
+	if workers <= 0 {
+		workers = -1 // none
+	}
 
 	gl := serverGitLab
 	gl.CAFile = o.caFile
+	jobs := serverJobs
+	jobs.Workers, jobs.NotesRate = workers, store.RateLimit{Limit: o.notesPerMinute, Per: time.Minute}
 	opts := server.Options{
-		Store: st, Token: token, GitLab: gl, Logger: log, Version: version, SyncInterval: serverSyncInterval,
+		Store: st, Blobs: blobs, MaxUploadSize: o.maxUploadMB << 20, Jobs: jobs, PublicURL: publicURL,
+		Token: token, GitLab: gl, Logger: log, Version: version, SyncInterval: serverSyncInterval,
 		WebApp:  server.WebAppFS(web.Dist, "dist"),
 		Secrets: sync.OnceValues(func() (*secret.Box, error) { return a.secretBox() }),
 	}
@@ -125,6 +171,8 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	switch {
 	case o.review != "":
 		err = a.reviewOptions(&opts, dataDir, o.review)
+	case o.team:
+		closeEnv = a.teamOptions(ctx, &opts, log)
 	case o.demo:
 		closeEnv, err = a.demoOptions(ctx, &opts, dataDir, log)
 	default:
@@ -154,8 +202,8 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	if token != "" {
 		fmt.Fprintf(a.stdout, "Sign in with the token in RECCE_SERVER_TOKEN.\n")
 	}
-	fmt.Fprintf(a.stdout, "Data in %s. Press Ctrl-C to stop.\n", dataDir)
-	log.Info("listening", "url", url, "mode", opts.Mode, "data_dir", dataDir)
+	fmt.Fprintf(a.stdout, "Data in %s. Press Ctrl-C to stop.\n", where)
+	log.Info("listening", "url", url, "mode", opts.Mode, "store", where, "artifacts", fmt.Sprint(blobs), "workers", max(workers, 0))
 	if err := srv.Serve(ctx, ln, 10*time.Second); err != nil {
 		return err
 	}
@@ -334,4 +382,166 @@ func fileDigest(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (a *app) uploadCmd() *cobra.Command { return notYet("upload") }
+// serverJobs tunes the server's job workers; tests shrink the waits.
+var serverJobs server.JobOptions
+
+// openServerStore opens the store of --database-url (else
+// RECCE_DATABASE_URL, else SQLite in the data directory) and says where
+// it is, without the password.
+func (a *app) openServerStore(ctx context.Context, dataDir, databaseURL string) (*store.Store, string, error) {
+	if databaseURL == "" {
+		databaseURL = strings.TrimSpace(a.getenv("RECCE_DATABASE_URL"))
+	}
+	st, err := store.Open(ctx, dataDir, databaseURL)
+	if err != nil {
+		return nil, "", err
+	}
+	if st.Backend() == "postgres" {
+		return st, store.RedactURL(databaseURL), nil
+	}
+	return st, dataDir, nil
+}
+
+// teamOptions serves merge request sessions only. The warehouse of the
+// profiles.yml that the flags find, if any, runs their data checks; a
+// team server without one shows the pipelines' runs.
+func (a *app) teamOptions(ctx context.Context, opts *server.Options, log *slog.Logger) func() {
+	opts.Mode, opts.Env = server.ModeTeam, &check.Env{}
+	wh, target, err := a.openWarehouse(ctx)
+	if err != nil {
+		log.Info("no warehouse: the sessions' data checks run in the pipelines only", "reason", err)
+		opts.Env.NoWarehouse = err
+		return nil
+	}
+	opts.Env.Warehouse, opts.WarehouseType = wh, target.Type
+	return func() { wh.Close() }
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rotateKeyCmd is `recce server rotate-key`: the stored secrets (the
+// GitLab token, the webhook secret) re-encrypted with a new key, in one
+// transaction, on the server's store (--data-dir, --database-url).
+func (a *app) rotateKeyCmd(o *serverFlags) *cobra.Command {
+	var newKeyFile, format string
+	cmd := &cobra.Command{
+		Use:   "rotate-key",
+		Short: "Re-encrypt the stored GitLab token and webhook secret with a new key",
+		Long: `Re-encrypts every secret in the server's store (the GitLab token, the webhook
+secret) from the current key to a new one, in one transaction: either all move
+or none does. Running it again after a success changes nothing.
+
+The current key is RECCE_SECRET_KEY, else the key file in the config
+directory (~/.config/recce/secret.key). The new key is RECCE_NEW_SECRET_KEY
+or --new-key-file (base64 of 32 random bytes: openssl rand -base64 32). When
+the current key is the key file and no new key is given, a new key is made
+and written to the key file once the store is re-encrypted.
+
+Stop every server instance first (an instance running during the rotation
+could seal a secret with the old key), then start them all with the new key.`,
+		Example: `  export RECCE_NEW_SECRET_KEY=$(openssl rand -base64 32)
+  recce server rotate-key --database-url "$RECCE_DATABASE_URL"
+  # then, everywhere: RECCE_SECRET_KEY=$RECCE_NEW_SECRET_KEY, and start the servers`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.rotateKey(cmd.Context(), *o, newKeyFile, format)
+		},
+	}
+	cmd.Flags().StringVar(&newKeyFile, "new-key-file", "", "file holding the new key, base64 (default: RECCE_NEW_SECRET_KEY)")
+	addFormatFlag(cmd, &format, "text", "json")
+	return cmd
+}
+
+func (a *app) rotateKey(ctx context.Context, o serverFlags, newKeyFile, format string) error {
+	dataDir := o.dataDir
+	if dataDir == "" {
+		d, err := store.DefaultDataDir(a.getenv)
+		if err != nil {
+			return err
+		}
+		dataDir = d
+	}
+	keyPath, err := secret.KeyPath(a.getenv)
+	if err != nil {
+		return err
+	}
+	fromEnv := strings.TrimSpace(a.getenv(secret.EnvKey)) != ""
+	if !fromEnv {
+		if _, err := os.Stat(keyPath); err != nil {
+			return fmt.Errorf("no current key: %s is not set and the key file %s cannot be read (%v); nothing was encrypted with a key on this machine", secret.EnvKey, keyPath, err)
+		}
+	}
+	oldKey, err := secret.Load(a.getenv, keyPath)
+	if err != nil {
+		return err
+	}
+	newText := strings.TrimSpace(a.getenv("RECCE_NEW_SECRET_KEY"))
+	if newKeyFile != "" {
+		b, err := os.ReadFile(newKeyFile)
+		if err != nil {
+			return fmt.Errorf("read --new-key-file: %w", err)
+		}
+		newText = strings.TrimSpace(string(b))
+	}
+	writeKeyFile := false
+	if newText == "" {
+		if fromEnv {
+			return fmt.Errorf("no new key: set RECCE_NEW_SECRET_KEY (make one with: openssl rand -base64 32) or pass --new-key-file; the current key comes from %s, so recce cannot write the new one where it will be read", secret.EnvKey)
+		}
+		raw := make([]byte, secret.KeySize)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		newText, writeKeyFile = base64.StdEncoding.EncodeToString(raw), true
+	}
+	raw, err := base64.StdEncoding.DecodeString(newText)
+	if err != nil || len(raw) != secret.KeySize {
+		return fmt.Errorf("the new key must be the base64 encoding of %d random bytes (make one with: openssl rand -base64 32)", secret.KeySize)
+	}
+	newKey, err := secret.New(raw)
+	if err != nil {
+		return err
+	}
+	// The new key is on disk before any secret is sealed with it: a crash
+	// after the rotation cannot leave the secrets under a key that is
+	// nowhere.
+	pending := keyPath + ".new"
+	if writeKeyFile {
+		if err := os.WriteFile(pending, []byte(newText+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write the new key next to the key file: %w", err)
+		}
+	}
+	st, where, err := a.openServerStore(ctx, dataDir, o.databaseURL)
+	if err != nil {
+		os.Remove(pending)
+		return err
+	}
+	defer st.Close()
+	rep, err := st.RotateSecretKey(ctx, oldKey, newKey)
+	if err != nil {
+		if writeKeyFile {
+			os.Remove(pending)
+		}
+		return err
+	}
+	if writeKeyFile {
+		if err := os.Rename(pending, keyPath); err != nil {
+			return fmt.Errorf("the secrets are re-encrypted, but the new key could not replace the key file (%v): move %s to %s by hand before starting recce", err, pending, keyPath)
+		}
+	}
+	if format == "json" {
+		return writeJSON(a.stdout, map[string]any{"store": where, "resealed": rep.Resealed, "already_rotated": rep.AlreadyRotated, "key_file_replaced": writeKeyFile})
+	}
+	fmt.Fprintf(a.stdout, "Re-encrypted %d secrets in %s with the new key (%d were already under it).\n", rep.Resealed, where, rep.AlreadyRotated)
+	if writeKeyFile {
+		fmt.Fprintf(a.stdout, "The new key replaced the key file %s.\n", keyPath)
+	} else {
+		fmt.Fprintln(a.stdout, "Now start every server instance with the new key in RECCE_SECRET_KEY; the old key opens nothing any more.")
+	}
+	return nil
+}

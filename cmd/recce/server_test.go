@@ -21,7 +21,10 @@ import (
 	"gitlab.com/recce-go/recce/internal/fixtures"
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
+	"gitlab.com/recce-go/recce/internal/pgtest"
+	"gitlab.com/recce-go/recce/internal/secret"
 	"gitlab.com/recce-go/recce/internal/server"
+	"gitlab.com/recce-go/recce/internal/store"
 )
 
 // liveServer is `recce server` running in-process, as a user starts it.
@@ -326,5 +329,68 @@ func TestBrowser(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("a token (%.4s…) reached the server's output", secret)
 		}
+	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// pgURLWithPassword is a fresh test database's URL with a password in it:
+// the test cluster trusts loopback connections and ignores it, and it is
+// what must never be shown.
+func pgURLWithPassword(t *testing.T) string {
+	t.Helper()
+	return strings.Replace(pgtest.NewDatabase(t), "postgres@", "postgres:pg-secret-pw@", 1)
+}
+
+// sealConnection stores a GitLab connection whose token is sealed with the
+// key file at keyPath (created), as `recce gitlab connect` does, and
+// returns the key file's content.
+func sealConnection(t *testing.T, env map[string]string, dataDir, keyPath, token string) []byte {
+	t.Helper()
+	box, err := secret.Load(func(k string) string { return env[k] }, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := box.Seal([]byte(token), gitlab.SecretPurposeToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(t.Context(), dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SaveConnection(t.Context(), store.Connection{GitLabURL: "https://gitlab.example.com", Project: "data/analytics", ProjectID: 42,
+		ProjectPath: "data/analytics", TokenSealed: sealed, TokenName: "Recce", UserID: 7, Username: "recce-bot", Mode: "full",
+		CheckJSON: "{}", CheckedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// assertTokenOpens fails unless the stored token opens with the key the
+// environment gives (RECCE_SECRET_KEY, else the key file).
+func assertTokenOpens(t *testing.T, env map[string]string, dataDir, keyPath, token string) {
+	t.Helper()
+	box, err := secret.Load(func(k string) string { return env[k] }, keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(t.Context(), dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	conn, err := st.Connection(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := box.Open(conn.TokenSealed, gitlab.SecretPurposeToken)
+	if err != nil || string(got) != token {
+		t.Fatalf("the stored token does not open with the new key: %v", err)
 	}
 }

@@ -85,3 +85,9 @@ func redactSpec(spec string) string {
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
+
+// String names the directory, for logs.
+func (d *Dir) String() string { return d.root }
+
+// String names the bucket and prefix (never the credentials), for logs.
+func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }

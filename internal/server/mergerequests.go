@@ -144,6 +144,9 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	if conn.Mode != string(gitlab.ModeFull) {
 		return &apiError{Status: http.StatusForbidden, Message: "not posted: " + readOnlyReason, Detail: map[string]string{"mode": conn.Mode, "reason": "read_only"}}
 	}
+	if s.local == nil {
+		return errorf(http.StatusConflict, "this team server posts the summaries of its merge request sessions itself, from the pipelines' uploads (recce upload): there is no local review to post")
+	}
 	st, err := s.stateFile(s.local, false)
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type gitlabBrief struct {
 
 // info answers GET /api/info: what the app shows first.
 func (s *Server) info(w http.ResponseWriter, r *http.Request, rv *review) error {
+	if rv == nil { // a team server: no local review, its merge requests only
+		rv = &review{mode: ModeTeam, env: s.opts.Env, warehouseType: s.opts.WarehouseType, lineage: []byte("null")}
+	}
 	v := infoView{Mode: rv.mode, PullRequest: rv.pr, Lineage: rv.lineage, GitLab: gitlabBrief{Mode: "none"}}
 	if rv.mode != ModeReview {
 		wv := &warehouseView{Type: rv.warehouseType, Available: rv.env.Warehouse != nil}

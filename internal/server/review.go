@@ -99,7 +99,10 @@ func (s *Server) handleReviewRoutes(mux *http.ServeMux) {
 	for pattern, h := range s.reviewRoutes() {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.Handle(method+" /api"+path, handler(func(w http.ResponseWriter, r *http.Request) error {
-			return h(w, r, s.local)
+			if s.local == nil && pattern != "GET /info" {
+				return errNoLocalReview()
+			}
+			return h(w, r, s.local) // info answers a team server's (nil) too
 		}))
 		mux.Handle(method+" /api/mr/{iid}"+path, handler(func(w http.ResponseWriter, r *http.Request) error {
 			rv, err := s.sessionReview(r.Context(), r.PathValue("iid"))
@@ -109,4 +112,11 @@ func (s *Server) handleReviewRoutes(mux *http.ServeMux) {
 			return h(w, r, rv)
 		}))
 	}
+}
+
+// errNoLocalReview answers the local review's endpoints on a team server.
+func errNoLocalReview() error {
+	return &apiError{Status: http.StatusConflict,
+		Message: "this recce server reviews merge requests only (--team): open a merge request's review, under /api/mr/{iid}/",
+		Detail:  map[string]string{"reason": "team_mode"}}
 }

@@ -67,6 +67,10 @@ const (
 	ModeReview Mode = "review"
 	// ModeDemo: the generated demo project, served live.
 	ModeDemo Mode = "demo"
+	// ModeTeam: merge request sessions only, no local review (a team
+	// server that reviews what pipelines upload). Env holds the warehouse
+	// to run the sessions' checks on, if any, and no artifacts.
+	ModeTeam Mode = "team"
 )
 
 // Options is everything the server needs; cmd/recce fills it from flags.
@@ -190,14 +194,17 @@ type Server struct {
 // New builds a server: it loads (or starts) the workspace and computes the
 // lineage diff once. It starts no listener.
 func New(ctx context.Context, opts Options) (*Server, error) {
-	if opts.Env == nil || opts.Env.Base == nil || opts.Env.Current == nil {
+	switch {
+	case opts.Mode == ModeTeam && opts.Env == nil:
+		opts.Env = &check.Env{}
+	case opts.Mode == ModeTeam:
+	case opts.Env == nil || opts.Env.Base == nil || opts.Env.Current == nil:
 		return nil, errors.New("server: no artifacts to serve")
+	case opts.Workspace == nil:
+		return nil, errors.New("server: no workspace store")
 	}
 	if opts.Store == nil {
 		return nil, errors.New("server: no store")
-	}
-	if opts.Workspace == nil {
-		return nil, errors.New("server: no workspace store")
 	}
 	if err := ValidateToken(opts.Token); err != nil {
 		return nil, err
@@ -228,11 +235,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.guard = &guard{token: opts.Token, now: opts.Now}
 	s.sessions = newSessions(s)
-	local := &review{mode: opts.Mode, env: opts.Env, warehouseType: opts.WarehouseType, pr: opts.PullRequest, artifacts: opts.Artifacts}
-	var err error
-	if s.local, err = s.newReview(ctx, local, workspaceConfig{store: opts.Workspace, initial: opts.Initial}); err != nil {
-		s.cancel()
-		return nil, err
+	if opts.Mode != ModeTeam {
+		local := &review{mode: opts.Mode, env: opts.Env, warehouseType: opts.WarehouseType, pr: opts.PullRequest, artifacts: opts.Artifacts}
+		var err error
+		if s.local, err = s.newReview(ctx, local, workspaceConfig{store: opts.Workspace, initial: opts.Initial}); err != nil {
+			s.cancel()
+			return nil, err
+		}
 	}
 	s.handler = s.routes()
 	s.bg.Add(1)
@@ -310,7 +319,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Close(ctx context.Context) error {
 	s.cancel()
 	s.bg.Wait()
-	return errors.Join(s.local.ws.close(ctx), s.sessions.close(ctx))
+	var err error
+	if s.local != nil {
+		err = s.local.ws.close(ctx)
+	}
+	return errors.Join(err, s.sessions.close(ctx))
 }
 
 // Serve answers on ln until ctx is cancelled (SIGINT, SIGTERM), then shuts
