@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/gitlab"
+	"gitlab.com/recce-go/recce/internal/store"
 )
 
 // background runs a round at start and then every SyncInterval, until the
@@ -29,9 +30,16 @@ func (s *Server) background() {
 	}
 }
 
-// round checks the token again when its last check is old, then syncs the
-// merge requests if the token can still be used.
+// keep is how long finished jobs and webhook delivery keys are kept:
+// long enough to look into last week's failures, and GitLab redelivers for
+// hours at most.
+const keep = 7 * 24 * time.Hour
+
+// round checks the token again when its last check is old, syncs the
+// merge requests if the token can still be used, catches up on outdated
+// sessions, and prunes old jobs and delivery keys.
 func (s *Server) round() {
+	s.prune()
 	c, conn, err := s.connectedClient(s.ctx)
 	if err != nil {
 		return // not connected (or the key is missing: the API says so)
@@ -64,5 +72,50 @@ func (s *Server) round() {
 		s.log.Warn("background merge request sync failed", "error", err)
 	} else if len(res.New)+len(res.Changed) > 0 {
 		s.log.Info("merge requests synced", "new", len(res.New), "changed", len(res.Changed))
+	}
+	if conn.Mode == string(gitlab.ModeFull) {
+		s.catchUpOutdated(conn.ProjectID)
+	}
+}
+
+// catchUpOutdated queues the summary job of outdated sessions whose new
+// head has no pending status yet: the job queued with the head move may
+// have been interrupted for good (GitLab down for hours). A session whose
+// job is dead is left to an administrator (GET /api/jobs?state=dead, fix
+// the cause, retry it), rather than failing again every round.
+func (s *Server) catchUpOutdated(projectID int64) {
+	outdated, err := s.opts.Store.OutdatedSessions(s.ctx, projectID)
+	if err != nil {
+		s.log.Warn("listing outdated sessions failed", "error", err)
+		return
+	}
+	dead, err := s.opts.Store.Jobs(s.ctx, store.JobFilter{State: store.JobDead, Kind: jobSummary})
+	if err != nil {
+		s.log.Warn("listing dead jobs failed", "error", err)
+		return
+	}
+	stuck := map[string]bool{}
+	for _, j := range dead {
+		stuck[j.DedupeKey] = true
+	}
+	for _, sess := range outdated {
+		if sess.CommitStatusSHA == sess.HeadSHA || stuck[newSummaryJob(projectID, sess.IID).DedupeKey] {
+			continue
+		}
+		if _, err := s.enqueue(s.ctx, newSummaryJob(projectID, sess.IID)); err != nil {
+			s.log.Warn("queueing an outdated session's summary failed", "iid", sess.IID, "error", err)
+		}
+	}
+}
+
+// prune forgets finished jobs and webhook delivery keys older than keep
+// (dead jobs stay, for an administrator to look at).
+func (s *Server) prune() {
+	before := s.now().Add(-keep)
+	if _, err := s.opts.Store.PruneJobs(s.ctx, before); err != nil {
+		s.log.Warn("pruning old jobs failed", "error", err)
+	}
+	if _, err := s.opts.Store.PruneWebhookDeliveries(s.ctx, before); err != nil {
+		s.log.Warn("pruning old webhook deliveries failed", "error", err)
 	}
 }

@@ -506,3 +506,29 @@ func TestMetricsAreProtectedLikeTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// A head move whose summary job was lost (here: recorded without one) is
+// caught up by the background round, and pruning keeps recent jobs.
+func TestBackgroundCatchesUpOutdatedSessions(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.SyncInterval = 20 * time.Millisecond })
+	e := connected(t, h)
+	mr := e.mrs[0]
+	h.upload(mr.IID, stateFile(t, mr.IID, lineageCheck), e.pipeline([]*harness{h}, mr)...)
+	waitFor(t, "the summary", func() bool { return e.lastStatus(mr.SHA).State == "success" && h.pendingJobs() == 0 })
+	moved, err := h.store.MergeRequest(t.Context(), e.project.ID, mr.IID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved.SHA, moved.UpdatedAt = strings.Repeat("b", 40), moved.UpdatedAt.Add(time.Minute)
+	e.push(mr, moved.SHA)
+	if _, err := h.store.UpsertMergeRequests(t.Context(), []store.MergeRequest{*moved}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the pending status from the catch-up", func() bool { return e.lastStatus(moved.SHA).State == "pending" })
+	if notes := e.summaryNotes(mr.IID); len(notes) != 1 || !strings.Contains(notes[0].Body, "Outdated") {
+		t.Errorf("notes: %+v", notes)
+	}
+	if jobs, _ := h.store.Jobs(t.Context(), store.JobFilter{State: store.JobDone}); len(jobs) == 0 {
+		t.Error("recent jobs were pruned")
+	}
+}
