@@ -277,6 +277,7 @@ func (s *Server) routes() http.Handler {
 		"POST /api/integrations/gitlab/merge-requests/sync":          s.syncMergeRequests,
 		"POST /api/integrations/gitlab/merge-requests/{iid}/summary": s.postSummary,
 		"POST " + webhookPath:                                        s.webhook,
+		"POST " + webhookPath + "/create":                            s.createWebhook,
 	}
 	for pattern, h := range api {
 		mux.Handle(pattern, h)

@@ -532,3 +532,29 @@ func TestBackgroundCatchesUpOutdatedSessions(t *testing.T) {
 		t.Error("recent jobs were pruned")
 	}
 }
+
+// The webhook is created from the server (a PostgreSQL deployment has no
+// data directory for `recce gitlab connect --create-webhook`).
+func TestCreateWebhookFromTheServer(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.PublicURL = "https://recce.example.com" })
+	e := connected(t, h)
+	v := h.ok(200, "POST", webhookPath+"/create", nil).object(t)
+	hooks := e.fake.Hooks()
+	if len(hooks) != 1 || hooks[0].URL != "https://recce.example.com"+webhookPath || !hooks[0].MergeRequestsEvents || hooks[0].Token == "" {
+		t.Fatalf("hooks: %+v", hooks)
+	}
+	h.addSecrets(hooks[0].Token)
+	if wh := v["webhook"].(map[string]any); wh["configured"] != true || wh["url"] != hooks[0].URL {
+		t.Errorf("view: %v", wh)
+	}
+	e.webhookSecret = hooks[0].Token
+	if r := e.deliver(h, webhookPayload(t, 42, e.mrs[0].IID, "Renamed"), "k-1"); r.status != 200 {
+		t.Errorf("delivery with the created secret: %d %s", r.status, r.body)
+	}
+	// A read_api token cannot create one, and nothing is sent to GitLab.
+	e.connect(h, e.readAPI, 200)
+	e.fake.ResetLog()
+	if r := h.request("POST", webhookPath+"/create", nil); r.status != 403 || len(e.fake.Writes()) != 0 {
+		t.Errorf("read-only: %d %s, %d writes", r.status, r.body, len(e.fake.Writes()))
+	}
+}

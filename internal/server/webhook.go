@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -51,5 +55,61 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 		},
 	}
 	h.ServeHTTP(w, r)
+	return nil
+}
+
+// createWebhook answers POST /api/integrations/gitlab/webhook/create
+// {"url"?}: it creates the project webhook for merge request events,
+// pointing at url (default: this server's address as the browser reached
+// it), with a generated secret stored sealed in the connection, and
+// answers as GET /api/integrations/gitlab. It is `recce gitlab connect
+// --create-webhook` for servers whose store the command line does not
+// open (PostgreSQL). Needs the api scope and the Maintainer role.
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		URL string `json:"url"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, 4096, &req); err != nil {
+			return err
+		}
+	}
+	hookURL := strings.TrimSpace(req.URL)
+	if hookURL == "" {
+		base := strings.TrimRight(s.opts.PublicURL, "/")
+		if base == "" {
+			base = s.publicURL(r)
+		}
+		hookURL = base + webhookPath
+	}
+	c, conn, err := s.connectedClient(r.Context())
+	if err != nil {
+		return err
+	}
+	if conn.Mode != string(gitlab.ModeFull) {
+		return &apiError{Status: http.StatusForbidden, Message: "creating the webhook needs a token with the api scope; " + readOnlyReason,
+			Detail: map[string]string{"mode": conn.Mode, "reason": "read_only"}}
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw) // never fails
+	hookSecret := base64.RawURLEncoding.EncodeToString(raw)
+	id, err := c.CreateWebhook(r.Context(), strconv.FormatInt(conn.ProjectID, 10), hookURL, hookSecret)
+	if err != nil {
+		return gitlabError(err)
+	}
+	box, err := s.opts.Secrets()
+	if err != nil {
+		return err
+	}
+	sealed, err := box.Seal([]byte(hookSecret), gitlab.SecretPurposeWebhookSecret)
+	if err != nil {
+		return err
+	}
+	conn.WebhookID, conn.WebhookURL, conn.WebhookSecretSealed = id, hookURL, sealed
+	if err := s.opts.Store.SaveConnection(r.Context(), *conn); err != nil {
+		return err
+	}
+	s.log.Info("GitLab webhook created", "hook_id", id, "url", hookURL)
+	writeJSON(w, http.StatusOK, s.viewConnection(r, conn))
 	return nil
 }
