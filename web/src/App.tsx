@@ -1,7 +1,7 @@
 // The app shell: header and navigation, the GitLab banner, and the screens.
 // Routes are paths (/checks/<id>): the server answers index.html for them.
 import { lazy, Suspense } from 'react';
-import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
+import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError } from './api/client';
 import { useInfo } from './api/hooks';
 import { GitLabBanner } from './Banner';
@@ -14,9 +14,12 @@ const ChecksPage = lazy(() => import('./checks/ChecksPage').then((m) => ({ defau
 const QueryPage = lazy(() => import('./query/QueryPage').then((m) => ({ default: m.QueryPage })));
 const MergeRequestsPage = lazy(() => import('./mrs/MergeRequestsPage').then((m) => ({ default: m.MergeRequestsPage })));
 const SettingsPage = lazy(() => import('./settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const SessionPage = lazy(() => import('./session/SessionPage').then((m) => ({ default: m.SessionPage })));
 
-function NavLink({ href, children }: { href: string; children: string }) {
-  const [active] = useRoute(`${href}/*?`);
+/** A link of the main navigation; `also`: another route it is current on. */
+function NavLink({ href, also, children }: { href: string; also?: string; children: string }) {
+  const [location] = useLocation();
+  const active = [href, also].some((p) => p && (location === p || location.startsWith(`${p}/`)));
   return (
     <Link href={href} aria-current={active ? 'page' : undefined} data-testid={`nav${href.replace('/', '-')}`}>
       {children}
@@ -24,7 +27,7 @@ function NavLink({ href, children }: { href: string; children: string }) {
   );
 }
 
-const MODE_LABELS = { live: 'live', review: 'review mode (no warehouse)', demo: 'demo' };
+const MODE_LABELS: Record<string, string> = { live: 'live', review: 'review mode (no warehouse)', demo: 'demo', session: 'merge request session' };
 
 function Shell() {
   const info = useInfo();
@@ -51,7 +54,9 @@ function Shell() {
           <NavLink href="/lineage">Lineage</NavLink>
           <NavLink href="/query">Query</NavLink>
           <NavLink href="/checks">Checks</NavLink>
-          <NavLink href="/merge-requests">Merge requests</NavLink>
+          <NavLink href="/merge-requests" also="/mr">
+            Merge requests
+          </NavLink>
           <NavLink href="/settings">Settings</NavLink>
         </nav>
       </header>
@@ -68,7 +73,8 @@ function Shell() {
             <Route path="/query" component={QueryPage} />
             <Route path="/checks/:id?" component={ChecksPage} />
             <Route path="/merge-requests" component={MergeRequestsPage} />
-            <Route path="/settings/*?" component={SettingsPage} />
+            <Route path="/mr/:iid" nest component={SessionPage} />
+            <Route path="/settings" nest component={SettingsPage} />
             <Route>
               <Redirect to="/lineage" replace />
             </Route>

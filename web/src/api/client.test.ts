@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, request, tokenSettingsUrl, UNREACHABLE } from './client';
+import { api, ApiError, request, reviewApi, sessionBase, tokenSettingsUrl, UNREACHABLE } from './client';
 
 function answer(status: number, body?: unknown, statusText = '') {
   const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
@@ -48,6 +48,61 @@ describe('request', () => {
     expect(fetch.mock.calls[1][0]).toBe('/api/nodes/model.shop.a%2Fb');
     await api.query('select 1', 'diff', ['id']);
     expect(fetch.mock.calls[2][1]).toMatchObject({ method: 'POST', body: '{"sql_template":"select 1","env":"diff","primary_keys":["id"]}' });
+  });
+});
+
+describe('review API prefix', () => {
+  const paths = async (r: ReturnType<typeof reviewApi>) => {
+    const fetch = answer(200, {});
+    vi.stubGlobal('fetch', fetch);
+    await r.info();
+    await r.node('model.shop.a/b');
+    await r.select('a+', '');
+    await r.checks();
+    await r.createCheck({ type: 'row_count_diff', params: {} });
+    await r.approveCheck('c1', true);
+    await r.commentCheck('c1', 'ok');
+    await r.reorderChecks(['c1']);
+    await r.runCheck('c1');
+    await r.startRun('row_count_diff', {});
+    await r.run('r1');
+    await r.cancelRun('r1');
+    await r.query('select 1', 'current');
+    await r.importState({});
+    return fetch.mock.calls.map(([path, init]) => `${init?.method ?? 'GET'} ${path}`);
+  };
+
+  it("serves a merge request's session under /api/mr/{iid}, with the same paths as the local review", async () => {
+    const local = await paths(api);
+    const session = await paths(reviewApi(sessionBase(12)));
+    expect(local[0]).toBe('GET /api/info');
+    expect(session[0]).toBe('GET /api/mr/12/info');
+    expect(session).toEqual(local.map((c) => c.replace(' /api/', ' /api/mr/12/')));
+    expect(session).toContain('POST /api/mr/12/checks/c1/approve');
+    expect(session).toContain('GET /api/mr/12/nodes/model.shop.a%2Fb');
+    expect(reviewApi(sessionBase(12)).stateUrl).toBe('/api/mr/12/state');
+    expect(api.stateUrl).toBe('/api/state');
+  });
+
+  it('keeps the server-wide endpoints outside any review', async () => {
+    const fetch = answer(200, []);
+    vi.stubGlobal('fetch', fetch);
+    await api.session(12);
+    await api.apiTokens();
+    await api.createApiToken('CI');
+    await api.revokeApiToken(3);
+    await api.jobs('');
+    await api.jobs('dead');
+    await api.retryJob(9);
+    expect(fetch.mock.calls.map(([path, init]) => `${init?.method ?? 'GET'} ${path}`)).toEqual([
+      'GET /api/mr/12',
+      'GET /api/tokens',
+      'POST /api/tokens',
+      'DELETE /api/tokens/3',
+      'GET /api/jobs',
+      'GET /api/jobs?state=dead',
+      'POST /api/jobs/9/retry',
+    ]);
   });
 });
 

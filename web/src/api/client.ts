@@ -2,12 +2,14 @@
 // resolves with the parsed JSON or rejects with an ApiError whose message is
 // the server's `error` text, which says what to do next.
 import type {
+  ApiToken,
   Check,
   CheckPatch,
   Comment,
   ConnectRequest,
   GitLabConnection,
   Info,
+  Job,
   MergeRequest,
   NewCheck,
   NodeDetail,
@@ -16,6 +18,7 @@ import type {
   QueryEnv,
   Run,
   RunType,
+  Session,
 } from './types';
 
 export class ApiError extends Error {
@@ -75,33 +78,57 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 const enc = encodeURIComponent;
 
+/** The API prefix of the local review (what the server was started on). */
+export const LOCAL_BASE = '/api';
+
+/** The API prefix of merge request !iid's session on the team server. */
+export const sessionBase = (iid: number) => `/api/mr/${iid}`;
+
+/**
+ * The endpoints of one review (lineage, nodes, checks, runs, query, state):
+ * the server serves the same ones for the local review under /api and for
+ * each merge request session under /api/mr/{iid} (docs/api.md). Screens get
+ * theirs from the review context (review.tsx), never build paths themselves.
+ */
+export function reviewApi(base: string) {
+  return {
+    base,
+    /** The download address of the state file (GET {base}/state). */
+    stateUrl: `${base}/state`,
+    info: () => request<Info>('GET', `${base}/info`),
+    node: (uniqueId: string) => request<NodeDetail>('GET', `${base}/nodes/${enc(uniqueId)}`),
+    select: (select: string, exclude: string) =>
+      request<{ nodes: string[] }>('GET', `${base}/select?select=${enc(select)}&exclude=${enc(exclude)}`),
+
+    checks: () => request<Check[]>('GET', `${base}/checks`),
+    createCheck: (check: NewCheck) => request<Check>('POST', `${base}/checks`, check),
+    updateCheck: (id: string, patch: CheckPatch) => request<Check>('PATCH', `${base}/checks/${enc(id)}`, patch),
+    deleteCheck: (id: string) => request<void>('DELETE', `${base}/checks/${enc(id)}`),
+    runCheck: (id: string) => request<Run>('POST', `${base}/checks/${enc(id)}/run`),
+    approveCheck: (id: string, approved: boolean) =>
+      request<Check>('POST', `${base}/checks/${enc(id)}/approve`, { approved }),
+    commentCheck: (id: string, body: string) => request<Comment>('POST', `${base}/checks/${enc(id)}/comments`, { body }),
+    reorderChecks: (checkIds: string[]) => request<Check[]>('POST', `${base}/checks/reorder`, { check_ids: checkIds }),
+
+    startRun: (type: RunType, params: Params, name?: string) => request<Run>('POST', `${base}/runs`, { type, params, name }),
+    run: (id: string) => request<Run>('GET', `${base}/runs/${enc(id)}`),
+    cancelRun: (id: string) => request<Run>('POST', `${base}/runs/${enc(id)}/cancel`),
+    query: (sqlTemplate: string, env: QueryEnv, primaryKeys?: string[]) =>
+      request<Run>('POST', `${base}/query`, {
+        sql_template: sqlTemplate,
+        env,
+        ...(primaryKeys && primaryKeys.length > 0 ? { primary_keys: primaryKeys } : {}),
+      }),
+    importState: (state: unknown) => request<{ checks: number; runs: number }>('POST', `${base}/state`, state),
+  };
+}
+
+export type ReviewApi = ReturnType<typeof reviewApi>;
+
+/** The server-wide endpoints, and the local review's. */
 export const api = {
+  ...reviewApi(LOCAL_BASE),
   login: (token: string) => request<void>('POST', '/api/login', { token }),
-  info: () => request<Info>('GET', '/api/info'),
-  node: (uniqueId: string) => request<NodeDetail>('GET', `/api/nodes/${enc(uniqueId)}`),
-  select: (select: string, exclude: string) =>
-    request<{ nodes: string[] }>('GET', `/api/select?select=${enc(select)}&exclude=${enc(exclude)}`),
-
-  checks: () => request<Check[]>('GET', '/api/checks'),
-  createCheck: (check: NewCheck) => request<Check>('POST', '/api/checks', check),
-  updateCheck: (id: string, patch: CheckPatch) => request<Check>('PATCH', `/api/checks/${enc(id)}`, patch),
-  deleteCheck: (id: string) => request<void>('DELETE', `/api/checks/${enc(id)}`),
-  runCheck: (id: string) => request<Run>('POST', `/api/checks/${enc(id)}/run`),
-  approveCheck: (id: string, approved: boolean) =>
-    request<Check>('POST', `/api/checks/${enc(id)}/approve`, { approved }),
-  commentCheck: (id: string, body: string) => request<Comment>('POST', `/api/checks/${enc(id)}/comments`, { body }),
-  reorderChecks: (checkIds: string[]) => request<Check[]>('POST', '/api/checks/reorder', { check_ids: checkIds }),
-
-  startRun: (type: RunType, params: Params, name?: string) => request<Run>('POST', '/api/runs', { type, params, name }),
-  run: (id: string) => request<Run>('GET', `/api/runs/${enc(id)}`),
-  cancelRun: (id: string) => request<Run>('POST', `/api/runs/${enc(id)}/cancel`),
-  query: (sqlTemplate: string, env: QueryEnv, primaryKeys?: string[]) =>
-    request<Run>('POST', '/api/query', {
-      sql_template: sqlTemplate,
-      env,
-      ...(primaryKeys && primaryKeys.length > 0 ? { primary_keys: primaryKeys } : {}),
-    }),
-  importState: (state: unknown) => request<{ checks: number; runs: number }>('POST', '/api/state', state),
 
   gitlab: () => request<GitLabConnection>('GET', '/api/integrations/gitlab'),
   connectGitLab: (req: ConnectRequest) => request<GitLabConnection>('PUT', '/api/integrations/gitlab', req),
@@ -111,10 +138,18 @@ export const api = {
   syncMergeRequests: () => request<{ synced: number }>('POST', '/api/integrations/gitlab/merge-requests/sync'),
   postSummary: (iid: number) =>
     request<PostSummaryResult>('POST', `/api/integrations/gitlab/merge-requests/${iid}/summary`),
-};
 
-/** The download address of the state file (GET /api/state). */
-export const STATE_URL = '/api/state';
+  /** A merge request's session on the team server (its reviews: reviewApi(sessionBase(iid))). */
+  session: (iid: number) => request<Session>('GET', sessionBase(iid)),
+
+  apiTokens: () => request<ApiToken[]>('GET', '/api/tokens'),
+  /** The answer is the only one that ever holds the token. */
+  createApiToken: (name: string) => request<ApiToken>('POST', '/api/tokens', { name }),
+  revokeApiToken: (id: number) => request<void>('DELETE', `/api/tokens/${id}`),
+
+  jobs: (state: string) => request<Job[]>('GET', state ? `/api/jobs?state=${enc(state)}` : '/api/jobs'),
+  retryJob: (id: number) => request<void>('POST', `/api/jobs/${id}/retry`),
+};
 
 /** Where a user creates a new personal access token on a GitLab instance. */
 export function tokenSettingsUrl(gitlabUrl: string): string {

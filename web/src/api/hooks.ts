@@ -1,23 +1,39 @@
 // React Query hooks over the API client: caching, polling of running runs,
-// and cache invalidation after changes.
+// and cache invalidation after changes. The review hooks (info, nodes,
+// checks, runs, query) work on the review of the context (review.tsx): the
+// local one or a merge request's session; their cache keys hold its prefix.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from './client';
+import { useCallback } from 'react';
+import { api, LOCAL_BASE } from './client';
+import { useReviewApi } from './review';
 import type { Check, CheckPatch, Info, NewCheck, Run } from './types';
 
-/** How often a running run is polled. */
+/** How often a running run (or a checklist with running checks) is polled. */
 const RUN_POLL_MS = 1000;
+const CHECKS_POLL_MS = 2000;
+/** How often a session and the job queue are refreshed while shown. */
+const SESSION_POLL_MS = 30_000;
+const WAITING_POLL_MS = 10_000;
+const JOBS_POLL_MS = 10_000;
 
 export const keys = {
-  info: ['info'] as const,
-  node: (id: string) => ['node', id] as const,
-  select: (select: string, exclude: string) => ['select', select, exclude] as const,
-  checks: ['checks'] as const,
-  run: (id: string) => ['run', id] as const,
+  info: (base: string) => ['info', base] as const,
+  node: (base: string, id: string) => ['node', base, id] as const,
+  select: (base: string, select: string, exclude: string) => ['select', base, select, exclude] as const,
+  checks: (base: string) => ['checks', base] as const,
+  run: (base: string, id: string) => ['run', base, id] as const,
   gitlab: ['gitlab'] as const,
   mergeRequests: (state: string) => ['merge-requests', state] as const,
+  session: (iid: number) => ['session', iid] as const,
+  apiTokens: ['api-tokens'] as const,
+  jobs: (state: string) => ['jobs', state] as const,
 };
 
-export const useInfo = () => useQuery({ queryKey: keys.info, queryFn: api.info, staleTime: Infinity });
+/** The review's information; the local review's does not change while the server runs, a session's does with each upload. */
+export function useInfo() {
+  const r = useReviewApi();
+  return useQuery({ queryKey: keys.info(r.base), queryFn: r.info, staleTime: r.base === LOCAL_BASE ? Infinity : SESSION_POLL_MS });
+}
 
 /** Why runs cannot start, or null when they can. */
 export function runsDisabledReason(info: Info | undefined): string | null {
@@ -29,101 +45,182 @@ export function runsDisabledReason(info: Info | undefined): string | null {
   return null;
 }
 
-export const useNode = (id: string | null) =>
-  useQuery({ queryKey: keys.node(id ?? ''), queryFn: () => api.node(id!), enabled: id !== null });
+export function useNode(id: string | null) {
+  const r = useReviewApi();
+  return useQuery({ queryKey: keys.node(r.base, id ?? ''), queryFn: () => r.node(id!), enabled: id !== null });
+}
 
-export const useSelect = (select: string, exclude: string) =>
-  useQuery({
-    queryKey: keys.select(select, exclude),
-    queryFn: () => api.select(select, exclude),
+export function useSelect(select: string, exclude: string) {
+  const r = useReviewApi();
+  return useQuery({
+    queryKey: keys.select(r.base, select, exclude),
+    queryFn: () => r.select(select, exclude),
     enabled: select !== '' || exclude !== '',
     retry: false,
   });
+}
 
-export const useChecks = () => useQuery({ queryKey: keys.checks, queryFn: api.checks });
+/** The checklist, polled while one of its checks runs (so that its badge follows). */
+export function useChecks() {
+  const r = useReviewApi();
+  return useQuery({
+    queryKey: keys.checks(r.base),
+    queryFn: r.checks,
+    refetchInterval: (q) => (q.state.data?.some((c) => c.last_run?.status === 'Running') ? CHECKS_POLL_MS : false),
+  });
+}
+
+/** Refreshes the checklist of the review. */
+export function useRefreshChecks() {
+  const r = useReviewApi();
+  const qc = useQueryClient();
+  return useCallback(() => qc.invalidateQueries({ queryKey: keys.checks(r.base) }), [qc, r.base]);
+}
 
 /** A run, polled while it is running. */
-export const useRun = (id: string | null) =>
-  useQuery({
-    queryKey: keys.run(id ?? ''),
-    queryFn: () => api.run(id!),
+export function useRun(id: string | null) {
+  const r = useReviewApi();
+  return useQuery({
+    queryKey: keys.run(r.base, id ?? ''),
+    queryFn: () => r.run(id!),
     enabled: id !== null,
     refetchInterval: (q) => (q.state.data?.status === 'Running' ? RUN_POLL_MS : false),
   });
+}
 
 /** Seeds the run cache with a run the server just returned. */
 function useRememberRun() {
+  const r = useReviewApi();
   const qc = useQueryClient();
-  return (run: Run) => qc.setQueryData(keys.run(run.run_id), run);
+  return (run: Run) => qc.setQueryData(keys.run(r.base, run.run_id), run);
 }
 
 export function useStartRun() {
+  const r = useReviewApi();
   const remember = useRememberRun();
   return useMutation({
-    mutationFn: ({ type, params, name }: Pick<Run, 'type' | 'params' | 'name'>) => api.startRun(type, params, name),
+    mutationFn: ({ type, params, name }: Pick<Run, 'type' | 'params' | 'name'>) => r.startRun(type, params, name),
     onSuccess: remember,
   });
 }
 
 export function useStartQuery() {
+  const r = useReviewApi();
   const remember = useRememberRun();
   return useMutation({
-    mutationFn: (q: { sql: string; env: 'current' | 'base' | 'diff'; primaryKeys?: string[] }) =>
-      api.query(q.sql, q.env, q.primaryKeys),
+    mutationFn: (q: { sql: string; env: 'current' | 'base' | 'diff'; primaryKeys?: string[] }) => r.query(q.sql, q.env, q.primaryKeys),
     onSuccess: remember,
   });
 }
 
 export function useCancelRun() {
+  const r = useReviewApi();
   const remember = useRememberRun();
-  return useMutation({ mutationFn: api.cancelRun, onSuccess: remember });
+  return useMutation({ mutationFn: r.cancelRun, onSuccess: remember });
 }
 
 function useChecksMutation<A, R>(fn: (arg: A) => Promise<R>) {
-  const qc = useQueryClient();
-  return useMutation({ mutationFn: fn, onSuccess: () => qc.invalidateQueries({ queryKey: keys.checks }) });
+  const refresh = useRefreshChecks();
+  return useMutation({ mutationFn: fn, onSuccess: refresh });
 }
 
-export const useCreateCheck = () => useChecksMutation((c: NewCheck) => api.createCheck(c));
-export const useUpdateCheck = () =>
-  useChecksMutation(({ id, patch }: { id: string; patch: CheckPatch }) => api.updateCheck(id, patch));
-export const useDeleteCheck = () => useChecksMutation((id: string) => api.deleteCheck(id));
-export const useApproveCheck = () =>
-  useChecksMutation(({ id, approved }: { id: string; approved: boolean }) => api.approveCheck(id, approved));
-export const useCommentCheck = () =>
-  useChecksMutation(({ id, body }: { id: string; body: string }) => api.commentCheck(id, body));
-export const useImportState = () => useChecksMutation((state: unknown) => api.importState(state));
+export function useCreateCheck() {
+  const r = useReviewApi();
+  return useChecksMutation((c: NewCheck) => r.createCheck(c));
+}
+export function useUpdateCheck() {
+  const r = useReviewApi();
+  return useChecksMutation(({ id, patch }: { id: string; patch: CheckPatch }) => r.updateCheck(id, patch));
+}
+export function useDeleteCheck() {
+  const r = useReviewApi();
+  return useChecksMutation((id: string) => r.deleteCheck(id));
+}
+export function useApproveCheck() {
+  const r = useReviewApi();
+  return useChecksMutation(({ id, approved }: { id: string; approved: boolean }) => r.approveCheck(id, approved));
+}
+export function useCommentCheck() {
+  const r = useReviewApi();
+  return useChecksMutation(({ id, body }: { id: string; body: string }) => r.commentCheck(id, body));
+}
+export function useImportState() {
+  const r = useReviewApi();
+  return useChecksMutation((state: unknown) => r.importState(state));
+}
 
 export function useRunCheck() {
+  const r = useReviewApi();
   const remember = useRememberRun();
-  const qc = useQueryClient();
+  const refresh = useRefreshChecks();
   return useMutation({
-    mutationFn: api.runCheck,
+    mutationFn: r.runCheck,
     onSuccess: (run) => {
       remember(run);
-      return qc.invalidateQueries({ queryKey: keys.checks });
+      return refresh();
     },
+  });
+}
+
+/** The checks "Run all" starts: every check that is not a note and is not running already. */
+export const runnableChecks = (checks: Check[]) => checks.filter((c) => c.type !== 'simple' && c.last_run?.status !== 'Running');
+
+/** Why "Run all checks" is disabled, or null when it is not. */
+export function runAllDisabledReason(info: Info | undefined, checks: Check[]): string | null {
+  const runs = runsDisabledReason(info);
+  if (runs) return runs;
+  if (!checks.some((c) => c.type !== 'simple')) return 'The checklist holds only notes: there is nothing to run.';
+  if (runnableChecks(checks).length === 0) return 'Every check is running already.';
+  return null;
+}
+
+export interface RunAllResult {
+  started: number;
+  failed: { check: Check; error: unknown }[];
+}
+
+/** Starts a run of each check, one request after another (the server queues runs beyond its limit). */
+export function useRunAllChecks() {
+  const r = useReviewApi();
+  const remember = useRememberRun();
+  const refresh = useRefreshChecks();
+  return useMutation({
+    mutationFn: async (checks: Check[]): Promise<RunAllResult> => {
+      const out: RunAllResult = { started: 0, failed: [] };
+      for (const check of checks) {
+        try {
+          remember(await r.runCheck(check.check_id));
+          out.started++;
+        } catch (error) {
+          out.failed.push({ check, error });
+        }
+      }
+      return out;
+    },
+    onSettled: refresh,
   });
 }
 
 /** Reorders optimistically: the list moves at once and comes back if the server refuses. */
 export function useReorderChecks() {
+  const r = useReviewApi();
   const qc = useQueryClient();
+  const key = keys.checks(r.base);
   return useMutation({
-    mutationFn: (ids: string[]) => api.reorderChecks(ids),
+    mutationFn: (ids: string[]) => r.reorderChecks(ids),
     onMutate: async (ids) => {
-      await qc.cancelQueries({ queryKey: keys.checks });
-      const before = qc.getQueryData<Check[]>(keys.checks);
+      await qc.cancelQueries({ queryKey: key });
+      const before = qc.getQueryData<Check[]>(key);
       if (before) {
         const byId = new Map(before.map((c) => [c.check_id, c]));
-        qc.setQueryData(keys.checks, ids.map((id) => byId.get(id)).filter((c): c is Check => c !== undefined));
+        qc.setQueryData(key, ids.map((id) => byId.get(id)).filter((c): c is Check => c !== undefined));
       }
       return { before };
     },
     onError: (_e, _ids, ctx) => {
-      if (ctx?.before) qc.setQueryData(keys.checks, ctx.before);
+      if (ctx?.before) qc.setQueryData(key, ctx.before);
     },
-    onSettled: () => qc.invalidateQueries({ queryKey: keys.checks }),
+    onSettled: () => qc.invalidateQueries({ queryKey: key }),
   });
 }
 
@@ -137,7 +234,8 @@ function useGitLabMutation<A, R>(fn: (arg: A) => Promise<R>) {
     onSuccess: () =>
       Promise.all([
         qc.invalidateQueries({ queryKey: keys.gitlab }),
-        qc.invalidateQueries({ queryKey: keys.info }),
+        qc.invalidateQueries({ queryKey: ['info'] }), // every review's
+        qc.invalidateQueries({ queryKey: ['session'] }),
         qc.invalidateQueries({ queryKey: ['merge-requests'] }),
       ]),
   });
@@ -163,4 +261,39 @@ export function usePostSummary() {
     mutationFn: api.postSummary,
     onSuccess: () => qc.invalidateQueries({ queryKey: ['merge-requests'] }),
   });
+}
+
+/** A merge request's session (GET /api/mr/{iid}), refreshed while shown. */
+export const useSession = (iid: number) =>
+  useQuery({
+    queryKey: keys.session(iid),
+    queryFn: () => api.session(iid),
+    // Sooner while waiting for the first upload, so that the review opens when it arrives.
+    refetchInterval: (q) => (q.state.data?.revision === 0 ? WAITING_POLL_MS : SESSION_POLL_MS),
+  });
+
+export const useApiTokens = () => useQuery({ queryKey: keys.apiTokens, queryFn: api.apiTokens });
+
+/**
+ * Creates an API token. The answer holds the token: the caller keeps it in
+ * its own state for as long as it is shown and resets the mutation, so that
+ * no cache holds it.
+ */
+export function useCreateApiToken() {
+  const qc = useQueryClient();
+  // gcTime 0: the mutation cache drops the answer as soon as the caller resets the mutation.
+  return useMutation({ mutationFn: api.createApiToken, gcTime: 0, onSuccess: () => qc.invalidateQueries({ queryKey: keys.apiTokens }) });
+}
+
+export function useRevokeApiToken() {
+  const qc = useQueryClient();
+  return useMutation({ mutationFn: api.revokeApiToken, onSettled: () => qc.invalidateQueries({ queryKey: keys.apiTokens }) });
+}
+
+export const useJobs = (state: string) =>
+  useQuery({ queryKey: keys.jobs(state), queryFn: () => api.jobs(state), refetchInterval: JOBS_POLL_MS });
+
+export function useRetryJob() {
+  const qc = useQueryClient();
+  return useMutation({ mutationFn: api.retryJob, onSettled: () => qc.invalidateQueries({ queryKey: ['jobs'] }) });
 }

@@ -67,18 +67,26 @@ export interface PullRequest {
 
 /** Whether an approval or comment was also posted on the merge request. */
 export interface NoteStatus {
+  /** True once the note is on GitLab. */
   posted: boolean;
+  /** The note waits in the server's job queue: it will be posted shortly (team server). */
+  queued?: boolean;
+  job_id?: number;
   url?: string;
+  /** Why it will not be posted (read-only token, not connected...). */
   reason?: string;
 }
 
 export interface Info {
-  mode: 'live' | 'review' | 'demo';
+  /** session: a merge request's session on the team server (GET /api/mr/{iid}/info). */
+  mode: 'live' | 'review' | 'demo' | 'session';
   /** null in review mode: no query can run. */
   warehouse: { type: string; available: boolean; error?: string } | null;
   pull_request?: PullRequest | null;
   lineage: Lineage;
   gitlab?: { connected: boolean; mode: GitLabMode } | null;
+  /** A session's review only: the session (as GET /api/mr/{iid}). */
+  session?: Session | null;
 }
 
 export interface NodeSide {
@@ -225,7 +233,60 @@ export interface MergeRequest {
   web_url: string;
   updated_at: string;
   summary?: { note_id?: number; url?: string; posted_at?: string; status?: 'success' | 'failed' } | null;
-  session?: { status: SessionStatus; updated_at?: string } | null;
+  session?: { status: SessionStatus; revision?: number; updated_at?: string | null } | null;
+}
+
+/** GET /api/mr/{iid}: a merge request's session on the team server. */
+export interface Session {
+  iid: number;
+  status: SessionStatus;
+  /** Uploads so far; 0 while waiting for the first pipeline. */
+  revision: number;
+  /** The merge request's head commit as last seen from GitLab. */
+  head_sha: string;
+  /** The commit the uploaded state reviews. */
+  state_sha: string;
+  /** Why the session failed, when it did. */
+  result_error?: string;
+  uploaded_at: string | null;
+  /** "job 123" or "token <name>". */
+  uploaded_by: string;
+  pipeline_id?: number;
+  job_id?: number;
+  artifacts_size: number;
+  summary: { note_id: number; url: string; posted_at: string; status: string } | null;
+  commit_status: { sha: string; state: string; posted_at: string } | null;
+  updated_at: string | null;
+}
+
+/** A server API token (GET/POST /api/tokens); `token` only in the answer to its creation. */
+export interface ApiToken {
+  id: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  token?: string;
+}
+
+export type JobState = 'pending' | 'running' | 'done' | 'dead';
+
+/** A job of the server's durable queue (GET /api/jobs). */
+export interface Job {
+  id: number;
+  /** summary (a session's note and commit status) or note (a review note). */
+  kind: string;
+  state: JobState;
+  attempts: number;
+  max_attempts: number;
+  /** When it runs (next); for a pending job, its next try. */
+  run_after: string;
+  last_error?: string;
+  /** summary:{project_id}:{iid} for summary jobs. */
+  dedupe_key?: string;
+  /** The merge request, when the server says (else read from dedupe_key). */
+  iid?: number;
+  created_at: string;
+  finished_at: string | null;
 }
 
 export interface PostSummaryResult {

@@ -1,8 +1,7 @@
 // One check: edit, run, approve, comment, delete, and its last result.
-import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useLocation } from 'wouter';
-import { keys, runsDisabledReason, useApproveCheck, useDeleteCheck, useInfo, useRun, useRunCheck, useUpdateCheck } from '../api/hooks';
+import { runsDisabledReason, useApproveCheck, useDeleteCheck, useInfo, useRefreshChecks, useRun, useRunCheck, useUpdateCheck } from '../api/hooks';
 import type { Check } from '../api/types';
 import { NoteStatusLine } from '../components/NoteStatus';
 import { DisabledReason, ErrorMessage } from '../components/status';
@@ -13,11 +12,11 @@ import { ARTIFACT_ONLY, TYPE_LABELS } from './types';
 
 /** Refreshes the checklist when the check's run ends (its status shows in the list). */
 function useRefreshWhenRunEnds(runId: string | null) {
-  const qc = useQueryClient();
+  const refresh = useRefreshChecks();
   const status = useRun(runId).data?.status;
   useEffect(() => {
-    if (status && status !== 'Running') void qc.invalidateQueries({ queryKey: keys.checks });
-  }, [status, qc]);
+    if (status && status !== 'Running') void refresh();
+  }, [status, refresh]);
 }
 
 /** A field saved on Enter (or its Save button). Key it by value to reset it when the value changes. */

@@ -1,13 +1,15 @@
 // Checks screen: the checklist and the selected check; state export and import.
 import { type ChangeEvent, useState } from 'react';
 import { Link, useParams } from 'wouter';
-import { STATE_URL } from '../api/client';
 import { useChecks, useImportState, useInfo, useReorderChecks } from '../api/hooks';
+import { useReviewApi } from '../api/review';
 import { Empty, ErrorMessage, Loading } from '../components/status';
 import { CheckDetail } from './CheckDetail';
 import { CheckList } from './CheckList';
+import { RunAll } from './RunAll';
 
 function StateTools() {
+  const { stateUrl } = useReviewApi();
   const importState = useImportState();
   const [parseError, setParseError] = useState<string | null>(null);
   const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
@@ -23,7 +25,7 @@ function StateTools() {
   };
   return (
     <div className="state-tools">
-      <a href={STATE_URL} download="recce_state.json">
+      <a href={stateUrl} download="recce_state.json">
         Export state
       </a>
       <label className="file-button">
@@ -59,7 +61,10 @@ export function ChecksPage() {
             <Link href="/query">query</Link>.
           </Empty>
         ) : (
+          <>
+          <RunAll checks={list} />
           <CheckList checks={list} currentId={current?.check_id ?? null} onReorder={(ids) => reorder.mutate(ids)} />
+          </>
         )}
         {reorder.error && <ErrorMessage error={reorder.error} title="Cannot reorder" />}
       </nav>

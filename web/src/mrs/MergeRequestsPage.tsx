@@ -1,22 +1,16 @@
-// Merge requests screen: the project's tracked merge requests, their summary
-// note and session, and a button to post or refresh the summary.
+// Merge requests screen: the project's tracked merge requests, the status of
+// their review session (what the pipelines uploaded), their summary note,
+// "Open review" (the session's Lineage, Query and Checks), and a button to
+// post or refresh the summary of the local review.
 import { useId, useState } from 'react';
 import { Link } from 'wouter';
 import { useGitLab, useMergeRequests, usePostSummary, useSyncMergeRequests } from '../api/hooks';
-import type { MergeRequest, SessionStatus } from '../api/types';
+import type { MergeRequest } from '../api/types';
 import { DisabledReason, Empty, ErrorMessage, Loading } from '../components/status';
-
-const SESSION_LABELS: Record<SessionStatus, string> = {
-  waiting: 'waiting for a pipeline',
-  up_to_date: 'up to date',
-  outdated: 'outdated',
-  mismatch: 'mismatch found',
-  failed: 'failed',
-};
+import { Time } from '../components/Time';
+import { SessionStatusBadge, SessionStatusHint } from './SessionStatus';
 
 const STATES = ['opened', 'merged', 'closed', 'locked', 'all'];
-
-const when = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '');
 
 function PostSummary({ mr, reason, reasonId }: { mr: MergeRequest; reason: string | null; reasonId: string }) {
   const post = usePostSummary();
@@ -28,6 +22,7 @@ function PostSummary({ mr, reason, reasonId }: { mr: MergeRequest; reason: strin
         disabled={reason !== null || post.isPending}
         aria-describedby={reason ? reasonId : undefined}
         aria-label={`${mr.summary ? 'Refresh' : 'Post'} the summary on !${mr.iid}`}
+        title="Posts the summary of this server’s own review (Lineage and Checks in the main navigation) as the merge request’s summary note"
         onClick={() => post.mutate(mr.iid)}
       >
         {post.isPending ? 'Posting…' : mr.summary ? 'Refresh summary' : 'Post summary'}
@@ -65,20 +60,43 @@ function Row({ mr, reason, reasonId }: { mr: MergeRequest; reason: string | null
         <code>{mr.source_branch}</code> → <code>{mr.target_branch}</code>
       </td>
       <td>{mr.author?.name || mr.author?.username || ''}</td>
-      <td className="small">{when(mr.updated_at)}</td>
       <td className="small">
+        <Time iso={mr.updated_at} />
+      </td>
+      <td className="small mr-session">
+        <SessionStatusBadge iid={mr.iid} status={mr.session?.status} />
+        {mr.session?.updated_at && (
+          <span className="muted">
+            {' '}
+            updated <Time iso={mr.session.updated_at} />
+          </span>
+        )}
+        <SessionStatusHint status={mr.session?.status} />
+      </td>
+      <td className="small" data-testid={`mr-summary-${mr.iid}`}>
         {mr.summary ? (
           <>
-            {mr.summary.url ? <a href={mr.summary.url}>posted</a> : 'posted'} {when(mr.summary.posted_at)}
+            {mr.summary.url ? (
+              <a href={mr.summary.url} target="_blank" rel="noreferrer">
+                posted
+              </a>
+            ) : (
+              'posted'
+            )}{' '}
+            <Time iso={mr.summary.posted_at} />
             {mr.summary.status && <span className={`tag tag--status-${mr.summary.status}`}>{mr.summary.status}</span>}
           </>
         ) : (
           <span className="muted">not posted</span>
         )}
       </td>
-      <td className="small">{mr.session ? SESSION_LABELS[mr.session.status] ?? mr.session.status : <span className="muted">no session</span>}</td>
       <td>
-        <PostSummary mr={mr} reason={reason} reasonId={reasonId} />
+        <div className="mrs__actions">
+          <Link href={`/mr/${mr.iid}`} className="button primary" data-testid={`mr-open-${mr.iid}`} aria-label={`Open the review of !${mr.iid}`}>
+            Open review
+          </Link>
+          <PostSummary mr={mr} reason={reason} reasonId={reasonId} />
+        </div>
       </td>
     </tr>
   );
@@ -114,6 +132,11 @@ export function MergeRequestsPage() {
   return (
     <div className="mrs">
       <h1>Merge requests</h1>
+      <p className="muted">
+        Each merge request pipeline sends its review with <code>recce upload</code>; the server then posts the summary note and commit
+        status. <strong>Open review</strong> shows a merge request’s lineage and checks. Notes on their way to GitLab:{' '}
+        <Link href="/settings/jobs">the job queue</Link>.
+      </p>
       <div className="row">
         <label>
           State
@@ -146,8 +169,8 @@ export function MergeRequestsPage() {
                 <th scope="col">Branches</th>
                 <th scope="col">Author</th>
                 <th scope="col">Updated</th>
-                <th scope="col">Summary</th>
                 <th scope="col">Session</th>
+                <th scope="col">Summary note</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
