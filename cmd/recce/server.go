@@ -148,6 +148,14 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	if err != nil {
 		return err
 	}
+	if d, ok := blobs.(*blob.Dir); ok && st.Backend() == "sqlite" {
+		// One instance (SQLite is not shared across machines): uploads
+		// left half-written by a crash can go. Several instances may share
+		// a directory; there, another one may be uploading right now.
+		if err := d.CleanTemp(); err != nil {
+			log.Warn("cleaning the artifact directory's unfinished uploads failed", "error", err)
+		}
+	}
 	publicURL := o.public
 	if publicURL == "" {
 		publicURL = a.getenv("RECCE_PUBLIC_URL")
