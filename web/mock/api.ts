@@ -3,6 +3,7 @@
 // part of the build. Settings (environment variables):
 //   MOCK_LINEAGE=jaffle|tuva|synthetic:5000   the lineage (default jaffle)
 //   MOCK_MODE=review                          no warehouse: runs disabled
+//   MOCK_MODE=team                            a team server: no local review (merge requests only)
 //   MOCK_AUTH=1                               the server asks for a token ("secret")
 // GitLab: a token containing "expired" is refused (422), one starting with
 // "glpat-read" connects read-only, any other connects with the api scope.
@@ -31,6 +32,7 @@ type Handler = (req: IncomingMessage, body: any, m: RegExpMatchArray) => [number
 function createApi() {
   const lineage = pickLineage();
   const review = process.env.MOCK_MODE === 'review';
+  const team = process.env.MOCK_MODE === 'team';
   let signedIn = process.env.MOCK_AUTH !== '1';
   // The checklist of the review a request is for: the local one, or a
   // session's (set by the dispatcher before each handler runs).
@@ -127,7 +129,7 @@ function createApi() {
 
   const routes: [string, RegExp, Handler][] = [
     ['POST', /^\/api\/login$/, (_r, b) => (b?.token === 'secret' ? ((signedIn = true), [204]) : [401, { error: 'Wrong token: use the RECCE_SERVER_TOKEN the server was started with.' }])],
-    ['GET', /^\/api\/info$/, () => scope !== 'local' ? [200, { mode: 'session', warehouse: review ? { type: '', available: false, error: 'this recce server has no warehouse connection: the review shows the pipeline’s runs, and checks that query data cannot run here' } : { type: 'duckdb', available: true }, pull_request: { id: Number(scope), title: mrs.find((m) => m.iid === Number(scope))?.title }, lineage, gitlab: { connected: gitlab.connected, mode: gitlab.mode ?? 'none' }, session: session(mrs.find((m) => m.iid === Number(scope))!) }] : [200, { mode: review ? 'review' : 'demo', warehouse: review ? null : { type: 'duckdb', available: true }, pull_request: { id: 12, title: 'Add customer segments', url: 'https://gitlab.com/data/analytics/-/merge_requests/12' }, lineage, gitlab: gitlab.connected ? { connected: true, mode: gitlab.mode } : { connected: false, mode: 'none' } }]],
+    ['GET', /^\/api\/info$/, () => scope === 'local' && team ? [200, { mode: 'team', warehouse: { type: 'duckdb', available: true }, pull_request: null, lineage: null, gitlab: { connected: gitlab.connected, mode: gitlab.mode ?? 'none' } }] : scope !== 'local' ? [200, { mode: 'session', warehouse: review ? { type: '', available: false, error: 'this recce server has no warehouse connection: the review shows the pipeline’s runs, and checks that query data cannot run here' } : { type: 'duckdb', available: true }, pull_request: { id: Number(scope), title: mrs.find((m) => m.iid === Number(scope))?.title }, lineage, gitlab: { connected: gitlab.connected, mode: gitlab.mode ?? 'none' }, session: session(mrs.find((m) => m.iid === Number(scope))!) }] : [200, { mode: review ? 'review' : 'demo', warehouse: review ? null : { type: 'duckdb', available: true }, pull_request: { id: 12, title: 'Add customer segments', url: 'https://gitlab.com/data/analytics/-/merge_requests/12' }, lineage, gitlab: gitlab.connected ? { connected: true, mode: gitlab.mode } : { connected: false, mode: 'none' } }]],
     ['GET', /^\/api\/nodes\/(.+)$/, (_r, _b, m) => { const n = node(decodeURIComponent(m[1])); return n ? [200, n] : [404, { error: `No node ${m[1]} in either manifest.` }]; }],
     ['GET', /^\/api\/select/, (req) => {
       const q = new URL(req.url!, 'http://x').searchParams;
@@ -170,6 +172,11 @@ function createApi() {
       const project = { id: 42, path: b.project || 'data/analytics', access_level: 40, role: 'maintainer', web_url: `${b.gitlab_url}/${b.project}` };
       if (mode === 'none') return [422, { error: 'The token cannot be used: see the failed checks.', detail: { mode, checks: cs, token } }];
       gitlab = { connected: true, mode, gitlab_url: b.gitlab_url, project, user: { id: 7, username: 'recce-bot', name: 'Recce Bot' }, token, checks: cs, webhook: { url: 'http://127.0.0.1:5173/api/integrations/gitlab/webhook', configured: false } };
+      return [200, gitlab];
+    }],
+    ['POST', /^\/api\/integrations\/gitlab\/webhook\/create$/, () => {
+      if (gitlab.mode !== 'full') return [403, { error: 'creating the webhook needs a token with the api scope', detail: { reason: 'read_only' } }];
+      gitlab = { ...gitlab, webhook: { url: gitlab.webhook?.url, configured: true } };
       return [200, gitlab];
     }],
     ['DELETE', /^\/api\/integrations\/gitlab$/, () => ((gitlab = { connected: false }), [204])],
@@ -238,6 +245,12 @@ function createApi() {
       if (found.session?.status === 'waiting') return send(404, { error: `no pipeline has uploaded to !${found.iid} yet: add \`recce upload\` after \`recce run\` in the merge request pipeline`, detail: { reason: 'no_upload' } });
       reqScope = inSession[1];
       route = `/api${inSession[2]}`;
+    }
+    if (team && reqScope === 'local' && route !== '/api/info' && /^\/api\/(nodes|select|checks|runs|query|state)\b/.test(route)) {
+      return send(409, { error: 'this recce server reviews merge requests only (--team): open a merge request’s review', detail: { reason: 'team_mode' } });
+    }
+    if (team && /^\/api\/integrations\/gitlab\/merge-requests\/\d+\/summary$/.test(route)) {
+      return send(409, { error: 'this team server posts the summaries of its merge request sessions itself' });
     }
     if (!checklists.has(reqScope)) checklists.set(reqScope, []);
     for (const [method, re, handler] of routes) {

@@ -4,6 +4,7 @@ import { lazy, Suspense } from 'react';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter';
 import { ApiError } from './api/client';
 import { useInfo } from './api/hooks';
+import type { Info } from './api/types';
 import { GitLabBanner } from './Banner';
 import { ErrorMessage, Loading } from './components/status';
 import { LineagePage } from './lineage/LineagePage';
@@ -27,33 +28,65 @@ function NavLink({ href, also, children }: { href: string; also?: string; childr
   );
 }
 
-const MODE_LABELS: Record<string, string> = { live: 'live', review: 'review mode (no warehouse)', demo: 'demo', session: 'merge request session' };
+const MODE_LABELS: Record<string, string> = {
+  live: 'live',
+  review: 'review mode (no warehouse)',
+  demo: 'demo',
+  session: 'merge request session',
+  team: 'team server',
+};
+
+/** What the server reviews: the project, the mode, and the merge request of the local review. */
+function ServerLine({ info }: { info: Info }) {
+  const pr = info.pull_request;
+  const project = info.lineage ? info.lineage.current.project_name || info.lineage.base.project_name : '';
+  return (
+    <span className="muted small" data-testid="project">
+      {project && `${project} · `}
+      {MODE_LABELS[info.mode] ?? info.mode}
+      {pr?.title && (
+        <>
+          {' · '}
+          {pr.url ? <a href={pr.url}>{pr.title}</a> : pr.title}
+        </>
+      )}
+    </span>
+  );
+}
+
+/** The screens. A team server has no local review: it starts from the merge requests. */
+function Screens({ team }: { team: boolean }) {
+  const home = team ? '/merge-requests' : '/lineage';
+  return (
+    <Suspense fallback={<Loading label="Loading…" />}>
+      <Switch>
+        {!team && <Route path="/lineage" component={LineagePage} />}
+        {!team && <Route path="/query" component={QueryPage} />}
+        {!team && <Route path="/checks/:id?" component={ChecksPage} />}
+        <Route path="/merge-requests" component={MergeRequestsPage} />
+        <Route path="/mr/:iid" nest component={SessionPage} />
+        <Route path="/settings" nest component={SettingsPage} />
+        <Route>
+          <Redirect to={home} replace />
+        </Route>
+      </Switch>
+    </Suspense>
+  );
+}
 
 function Shell() {
   const info = useInfo();
   if (info.error instanceof ApiError && info.error.status === 401) return <SignIn />;
-  const pr = info.data?.pull_request;
+  const team = info.data?.mode === 'team';
   return (
     <>
       <header className="header">
         <span className="brand">Recce</span>
-        {info.data && (
-          <span className="muted small" data-testid="project">
-            {info.data.lineage.current.project_name || info.data.lineage.base.project_name}
-            {' · '}
-            {MODE_LABELS[info.data.mode] ?? info.data.mode}
-            {pr?.title && (
-              <>
-                {' · '}
-                {pr.url ? <a href={pr.url}>{pr.title}</a> : pr.title}
-              </>
-            )}
-          </span>
-        )}
+        {info.data && <ServerLine info={info.data} />}
         <nav aria-label="Main" className="nav">
-          <NavLink href="/lineage">Lineage</NavLink>
-          <NavLink href="/query">Query</NavLink>
-          <NavLink href="/checks">Checks</NavLink>
+          {!team && <NavLink href="/lineage">Lineage</NavLink>}
+          {!team && <NavLink href="/query">Query</NavLink>}
+          {!team && <NavLink href="/checks">Checks</NavLink>}
           <NavLink href="/merge-requests" also="/mr">
             Merge requests
           </NavLink>
@@ -67,19 +100,7 @@ function Shell() {
         ) : info.error ? (
           <ErrorMessage error={info.error} title="Cannot load the server information" onRetry={() => info.refetch()} />
         ) : (
-          <Suspense fallback={<Loading label="Loading…" />}>
-          <Switch>
-            <Route path="/lineage" component={LineagePage} />
-            <Route path="/query" component={QueryPage} />
-            <Route path="/checks/:id?" component={ChecksPage} />
-            <Route path="/merge-requests" component={MergeRequestsPage} />
-            <Route path="/mr/:iid" nest component={SessionPage} />
-            <Route path="/settings" nest component={SettingsPage} />
-            <Route>
-              <Redirect to="/lineage" replace />
-            </Route>
-          </Switch>
-          </Suspense>
+          <Screens team={team} />
         )}
       </main>
     </>

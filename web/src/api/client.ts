@@ -133,6 +133,8 @@ export const api = {
   gitlab: () => request<GitLabConnection>('GET', '/api/integrations/gitlab'),
   connectGitLab: (req: ConnectRequest) => request<GitLabConnection>('PUT', '/api/integrations/gitlab', req),
   disconnectGitLab: () => request<void>('DELETE', '/api/integrations/gitlab'),
+  /** Creates the project's webhook (merge request events); answers as gitlab(). */
+  createWebhook: () => request<GitLabConnection>('POST', '/api/integrations/gitlab/webhook/create', {}),
   mergeRequests: (state: string) =>
     request<MergeRequest[]>('GET', `/api/integrations/gitlab/merge-requests?state=${enc(state)}`),
   syncMergeRequests: () => request<{ synced: number }>('POST', '/api/integrations/gitlab/merge-requests/sync'),

@@ -243,6 +243,7 @@ function useGitLabMutation<A, R>(fn: (arg: A) => Promise<R>) {
 
 export const useConnectGitLab = () => useGitLabMutation(api.connectGitLab);
 export const useDisconnectGitLab = () => useGitLabMutation(() => api.disconnectGitLab());
+export const useCreateWebhook = () => useGitLabMutation(() => api.createWebhook());
 
 export const useMergeRequests = (state: string, enabled: boolean) =>
   useQuery({ queryKey: keys.mergeRequests(state), queryFn: () => api.mergeRequests(state), enabled });

@@ -78,12 +78,17 @@ export interface NoteStatus {
 }
 
 export interface Info {
-  /** session: a merge request's session on the team server (GET /api/mr/{iid}/info). */
-  mode: 'live' | 'review' | 'demo' | 'session';
+  /**
+   * session: a merge request's session (GET /api/mr/{iid}/info); team: a
+   * server of merge request sessions only (`recce server --team`), with no
+   * local review: lineage is null and the local review's endpoints answer 409.
+   */
+  mode: 'live' | 'review' | 'demo' | 'session' | 'team';
   /** null in review mode: no query can run. */
   warehouse: { type: string; available: boolean; error?: string } | null;
   pull_request?: PullRequest | null;
-  lineage: Lineage;
+  /** null on a team server (no local review). */
+  lineage: Lineage | null;
   gitlab?: { connected: boolean; mode: GitLabMode } | null;
   /** A session's review only: the session (as GET /api/mr/{iid}). */
   session?: Session | null;

@@ -93,6 +93,7 @@ export function LineagePage() {
   const info = useInfo();
   if (info.isPending) return <Loading label="Loading the lineage…" />;
   if (info.error) return <ErrorMessage error={info.error} title="Cannot load the lineage" onRetry={() => info.refetch()} />;
+  if (!info.data.lineage) return <Empty>This server has no lineage of its own: open a merge request’s review.</Empty>;
   if (info.data.lineage.nodes.length === 0) return <Empty>The dbt project has no nodes to show.</Empty>;
   return <LineageView lineage={info.data.lineage} runsReason={runsDisabledReason(info.data)} />;
 }

@@ -4,7 +4,7 @@
 // post or refresh the summary of the local review.
 import { useId, useState } from 'react';
 import { Link } from 'wouter';
-import { useGitLab, useMergeRequests, usePostSummary, useSyncMergeRequests } from '../api/hooks';
+import { useGitLab, useInfo, useMergeRequests, usePostSummary, useSyncMergeRequests } from '../api/hooks';
 import type { MergeRequest } from '../api/types';
 import { DisabledReason, Empty, ErrorMessage, Loading } from '../components/status';
 import { Time } from '../components/Time';
@@ -44,7 +44,11 @@ function PostSummary({ mr, reason, reasonId }: { mr: MergeRequest; reason: strin
   );
 }
 
-function Row({ mr, reason, reasonId }: { mr: MergeRequest; reason: string | null; reasonId: string }) {
+/**
+ * A merge request. `localSummary`: the server has a review of its own, whose
+ * summary can be posted by hand (a team server posts its sessions' itself).
+ */
+function Row({ mr, reason, reasonId, localSummary }: { mr: MergeRequest; reason: string | null; reasonId: string; localSummary: boolean }) {
   return (
     <tr data-testid={`mr-${mr.iid}`}>
       <td>
@@ -95,7 +99,7 @@ function Row({ mr, reason, reasonId }: { mr: MergeRequest; reason: string | null
           <Link href={`/mr/${mr.iid}`} className="button primary" data-testid={`mr-open-${mr.iid}`} aria-label={`Open the review of !${mr.iid}`}>
             Open review
           </Link>
-          <PostSummary mr={mr} reason={reason} reasonId={reasonId} />
+          {localSummary && <PostSummary mr={mr} reason={reason} reasonId={reasonId} />}
         </div>
       </td>
     </tr>
@@ -109,6 +113,7 @@ export function MergeRequestsPage() {
   const connected = conn.data?.connected === true;
   const mrs = useMergeRequests(state, connected);
   const sync = useSyncMergeRequests();
+  const team = useInfo().data?.mode === 'team';
 
   if (conn.isPending) return <Loading label="Loading the GitLab connection…" />;
   if (conn.error) return <ErrorMessage error={conn.error} title="Cannot load the GitLab connection" onRetry={() => conn.refetch()} />;
@@ -178,7 +183,7 @@ export function MergeRequestsPage() {
             </thead>
             <tbody>
               {mrs.data.map((mr) => (
-                <Row key={mr.iid} mr={mr} reason={reason} reasonId={`${id}-why`} />
+                <Row key={mr.iid} mr={mr} reason={reason} reasonId={`${id}-why`} localSummary={!team} />
               ))}
             </tbody>
           </table>

@@ -17,7 +17,7 @@ const ENVS: { value: QueryEnv; label: string }[] = [
 
 /** A model to start the example query with: a modified one (it exists on both sides), else any model on both sides. */
 function firstModel(info: Info | undefined): string {
-  const models = info?.lineage.nodes.filter((n) => n.resource_type === 'model' && n.change !== 'added' && n.change !== 'removed') ?? [];
+  const models = info?.lineage?.nodes.filter((n) => n.resource_type === 'model' && n.change !== 'added' && n.change !== 'removed') ?? [];
   return (models.find(isChanged) ?? models[0])?.name ?? 'my_model';
 }
 

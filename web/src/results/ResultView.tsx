@@ -22,6 +22,7 @@ const primaryKeys = (params: Params): string[] => {
 function FromArtifacts({ type, params, result }: { type: 'schema_diff' | 'lineage_diff'; params: Params; result: unknown }) {
   const info = useInfo();
   if (!info.data) return <Loading label="Loading the lineage…" />;
+  if (!info.data.lineage) return <Raw result={result} />;
   return type === 'schema_diff' ? (
     <SchemaDiffResult params={params} result={result} lineage={info.data.lineage} />
   ) : (

@@ -33,7 +33,7 @@ export function SessionHeader({ iid, session, mr }: { iid: number; session: Sess
   const head = session?.head_sha || mr?.sha;
   const reviewed = session?.state_sha;
   return (
-    <header className="session-header" aria-label={`Merge request !${iid}`} data-testid="session-header">
+    <section className="session-header" aria-label={`Merge request !${iid}`} data-testid="session-header">
       <Link href="~/merge-requests" data-testid="session-back" className="small">
         ← All merge requests
       </Link>
@@ -94,6 +94,6 @@ export function SessionHeader({ iid, session, mr }: { iid: number; session: Sess
           <Tab href="/checks" label="Checks" iid={iid} />
         </nav>
       )}
-    </header>
+    </section>
   );
 }

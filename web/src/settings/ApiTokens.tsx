@@ -50,6 +50,12 @@ function CreateToken() {
   const id = useId();
   const [name, setName] = useState('');
   const [shown, setShown] = useState<ApiToken | null>(null);
+  // After "Done", the keyboard goes back to the name field (the shown token's buttons are gone).
+  const [refocus, setRefocus] = useState(false);
+  const nameField = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (refocus && !shown) nameField.current?.focus();
+  }, [refocus, shown]);
   const create = useCreateApiToken();
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -62,7 +68,7 @@ function CreateToken() {
       },
     });
   };
-  if (shown) return <ShownOnce token={shown} onDone={() => setShown(null)} />;
+  if (shown) return <ShownOnce token={shown} onDone={() => (setShown(null), setRefocus(true))} />;
   return (
     <>
       <form className="token-form" onSubmit={submit} aria-labelledby={`${id}-h`}>
@@ -72,6 +78,7 @@ function CreateToken() {
         <label>
           Token name
           <input
+            ref={nameField}
             required
             placeholder="e.g. CI upload, nightly script"
             value={name}

@@ -8,6 +8,7 @@ import type { GitLabRejection } from '../api/types';
 import { ErrorMessage, Loading } from '../components/status';
 import { ConnectForm, DEFAULT_GITLAB_URL } from './ConnectForm';
 import { ConnectionResult } from './ConnectionResult';
+import { CreateWebhook } from './CreateWebhook';
 import { ScopeTable } from './ScopeTable';
 
 /** How to create a token; the scope table is left out while a check result (with its own) is shown. */
@@ -50,6 +51,7 @@ export function GitLabSettings() {
       {c.connected && c.mode && !replacing && (
         <>
           <ConnectionResult conn={c} mode={c.mode} />
+          <CreateWebhook conn={c} />
           <div className="buttons">
             <button type="button" data-testid="gitlab-replace" onClick={() => (connect.reset(), setReplacing(true))}>
               Replace token
