@@ -306,6 +306,9 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "review.mjs")
 	cmd.Dir = e2e
+	// Chromium outlives a killed node and keeps the output pipe open: give
+	// up on the pipe soon after the deadline instead of hanging the suite.
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Env = append(os.Environ(),
 		"RECCE_URL="+s.url, "GITLAB_URL="+fake.URL, "GITLAB_PROJECT="+project.Path,
 		"GITLAB_READ_API_TOKEN="+readAPI.Value, "GITLAB_API_TOKEN="+api.Value,

@@ -71,39 +71,52 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return permanent(err)
 	}
-	project := strconv.FormatInt(conn.ProjectID, 10)
-	noteURL := ""
+	link, err := s.postSummaryNote(ctx, c, conn, sess, post)
+	if err != nil {
+		return err
+	}
+	return s.setSessionStatus(ctx, c, sess, post, link)
+}
+
+// postSummaryNote creates or edits the session's summary note, unless the
+// same body was posted already, and returns the note's address.
+func (s *Server) postSummaryNote(ctx context.Context, c *gitlab.Client, conn *store.Connection, sess *store.Session, post *sessionPost) (string, error) {
 	hash := gitlab.BodyHash(gitlab.SummaryBody(post.body))
 	if sess.SummaryNoteID != 0 && sess.SummaryBodyHash == hash {
-		if mr, err := s.opts.Store.MergeRequest(ctx, p.ProjectID, p.IID); err == nil {
-			noteURL = noteURLOf(mr.WebURL, sess.SummaryNoteID)
-		}
-	} else {
-		if sess.SummaryNoteID == 0 {
-			// The note may be created: that takes a slot of the notes
-			// rate limit. An edit (PUT) does not count against it.
-			if err := s.waitForNoteSlot(ctx, conn); err != nil {
-				return err
-			}
-		}
-		res, err := c.PostSummary(ctx, project, p.IID, gitlab.Summary{Body: post.body})
+		mr, err := s.opts.Store.MergeRequest(ctx, sess.ProjectID, sess.IID)
 		if err != nil {
-			return err
+			return "", err
 		}
-		if err := s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: p.ProjectID, IID: p.IID, NoteID: res.NoteID, BodyHash: hash}); err != nil {
-			return err
-		}
-		noteURL = res.URL
-		s.log.Info("summary note posted", "iid", p.IID, "action", res.Action, "note_id", res.NoteID, "status", post.state)
+		return noteURL(mr.WebURL, sess.SummaryNoteID), nil
 	}
+	if sess.SummaryNoteID == 0 {
+		// The note may be created: that takes a slot of the notes rate
+		// limit. An edit (PUT) does not count against it.
+		if err := s.waitForNoteSlot(ctx, conn); err != nil {
+			return "", err
+		}
+	}
+	res, err := c.PostSummary(ctx, strconv.FormatInt(conn.ProjectID, 10), sess.IID, gitlab.Summary{Body: post.body})
+	if err != nil {
+		return "", err
+	}
+	if err := s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: sess.ProjectID, IID: sess.IID, NoteID: res.NoteID, BodyHash: hash}); err != nil {
+		return "", err
+	}
+	s.log.Info("summary note posted", "iid", sess.IID, "action", res.Action, "note_id", res.NoteID, "status", post.state)
+	return res.URL, nil
+}
 
+// setSessionStatus sets the commit status "recce" the summary calls for,
+// unless it is set already.
+func (s *Server) setSessionStatus(ctx context.Context, c *gitlab.Client, sess *store.Session, post *sessionPost, noteURL string) error {
 	if sess.CommitStatusSHA == post.sha && sess.CommitStatusState == post.state {
 		return nil
 	}
-	if _, err := c.SetCommitStatus(ctx, project, post.sha, post.state, post.description, noteURL); err != nil {
+	if _, err := c.SetCommitStatus(ctx, strconv.FormatInt(sess.ProjectID, 10), post.sha, post.state, post.description, noteURL); err != nil {
 		return err
 	}
-	return s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: p.ProjectID, IID: p.IID, CommitStatusSHA: post.sha, CommitStatusState: post.state})
+	return s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: sess.ProjectID, IID: sess.IID, CommitStatusSHA: post.sha, CommitStatusState: post.state})
 }
 
 // completeChecks runs the checks of the upload that have no run and that
@@ -121,7 +134,10 @@ func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *ch
 		if errors.Is(err, store.ErrStaleRevision) {
 			return nil, nil
 		}
-		return sess, err
+		if err != nil {
+			return nil, err
+		}
+		return s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
 	}
 	env := s.sessionEnv(arts)
 	latest := check.LatestRuns(st.Runs)
@@ -257,5 +273,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-func noteURLOf(mrURL string, id int64) string { return noteURL(mrURL, id) }

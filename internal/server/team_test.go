@@ -558,3 +558,27 @@ func TestCreateWebhookFromTheServer(t *testing.T) {
 		t.Errorf("read-only: %d %s, %d writes", r.status, r.body, len(e.fake.Writes()))
 	}
 }
+
+// An upload whose manifests cannot be parsed is taken (it is a state
+// file), and the note and status say the server could not use it.
+func TestUnreadableArtifactsAreReported(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t))
+	e := connected(t, h)
+	mr := e.mrs[0]
+	state := []byte(fmt.Sprintf(`{"metadata": {"schema_version": "v0"}, "checks": [], "runs": [],
+		"artifacts": {"base": {"manifest": {"nodes": "not a map"}}, "current": {"manifest": {"nodes": 3}}}, "pull_request": {"id": %d}}`, mr.IID))
+	if r := h.upload(mr.IID, state, e.pipeline([]*harness{h}, mr)...); r.status != 202 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	waitFor(t, "the failed status", func() bool { return e.lastStatus(mr.SHA).State == "failed" && h.pendingJobs() == 0 })
+	notes := e.summaryNotes(mr.IID)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, "could not use this upload") {
+		t.Fatalf("notes: %+v", notes)
+	}
+	if s := h.ok(200, "GET", fmt.Sprintf("/api/mr/%d", mr.IID), nil).object(t); s["status"] != "failed" || s["result_error"] == "" {
+		t.Errorf("session: %v", s)
+	}
+	if st := e.lastStatus(mr.SHA); !strings.Contains(st.Description, "could not use the upload") {
+		t.Errorf("status: %+v", st)
+	}
+}
