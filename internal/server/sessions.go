@@ -35,7 +35,7 @@ const ModeSession Mode = "session"
 
 // maxOpenSessions bounds the session reviews kept open in memory (their
 // parsed artifacts can be large); the least recently used goes first.
-const maxOpenSessions = 16
+const maxOpenSessions = 8
 
 type sessions struct {
 	s        *Server

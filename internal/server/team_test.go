@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
+	"gitlab.com/recce-go/recce/internal/pgtest"
 	"gitlab.com/recce-go/recce/internal/store"
 )
 
@@ -206,10 +207,16 @@ func (h *harness) pendingJobs() int {
 }
 
 func TestServerKilledBetweenUploadAndPost(t *testing.T) {
-	dir := t.TempDir()
+	t.Run("sqlite", func(t *testing.T) { testKilledBetweenUploadAndPost(t, shared{dir: t.TempDir()}) })
+	t.Run("postgres", func(t *testing.T) {
+		testKilledBetweenUploadAndPost(t, shared{databaseURL: pgtest.NewDatabase(t), dir: t.TempDir()})
+	})
+}
+
+func testKilledBetweenUploadAndPost(t *testing.T, sh shared) {
 	// An instance that only receives (its workers are off): the upload is
 	// answered, then the instance is gone before anything was posted.
-	a := newHarnessOn(t, jaffleEnv(t), shared{dir: dir}, func(o *Options) { o.Jobs.Workers = -1 })
+	a := newHarnessOn(t, jaffleEnv(t), sh, func(o *Options) { o.Jobs.Workers = -1 })
 	e := connected(t, a)
 	mr := e.mrs[0]
 	a.upload(mr.IID, stateFile(t, mr.IID, lineageCheck), e.pipeline([]*harness{a}, mr)...)
@@ -224,7 +231,7 @@ func TestServerKilledBetweenUploadAndPost(t *testing.T) {
 		t.Fatalf("claim: %v %v", dead, err)
 	}
 
-	b := newHarnessOn(t, jaffleEnv(t), shared{dir: dir})
+	b := newHarnessOn(t, jaffleEnv(t), sh)
 	b.addSecrets(e.fake.Secrets()...)
 	waitFor(t, "the note after the restart", func() bool { return e.lastStatus(mr.SHA).State == "success" && b.pendingJobs() == 0 })
 	if notes := e.summaryNotes(mr.IID); len(notes) != 1 {
