@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -146,6 +147,17 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s.local == nil {
 		return errorf(http.StatusConflict, "this team server posts the summaries of its merge request sessions itself, from the pipelines' uploads (recce upload): there is no local review to post")
+	}
+	// A merge request whose pipelines upload has its one summary note kept
+	// up to date from those uploads: posting this review there would
+	// overwrite it with another review's findings.
+	switch sess, err := s.opts.Store.Session(r.Context(), conn.ProjectID, iid); {
+	case err == nil && sess.Revision > 0:
+		return &apiError{Status: http.StatusConflict,
+			Message: fmt.Sprintf("the summary of !%d is kept up to date from its pipelines' uploads (recce upload): open its review at /mr/%d instead of posting this one over it", iid, iid),
+			Detail:  map[string]string{"reason": "session"}}
+	case err != nil && !errors.Is(err, store.ErrNoSession):
+		return err
 	}
 	st, err := s.stateFile(s.local, false)
 	if err != nil {

@@ -517,6 +517,20 @@ type sessionView struct {
 	Summary       *summaryView      `json:"summary"`
 	CommitStatus  *commitStatusView `json:"commit_status"`
 	UpdatedAt     *time.Time        `json:"updated_at"`
+	// MergeRequest is the merge request as last synced, so that a review's
+	// header needs no second request.
+	MergeRequest *mergeRequestBrief `json:"merge_request"`
+}
+
+type mergeRequestBrief struct {
+	Title        string     `json:"title"`
+	State        string     `json:"state"`
+	Draft        bool       `json:"draft"`
+	SourceBranch string     `json:"source_branch"`
+	TargetBranch string     `json:"target_branch"`
+	SHA          string     `json:"sha"`
+	Author       authorView `json:"author"`
+	WebURL       string     `json:"web_url"`
 }
 
 type commitStatusView struct {
@@ -558,7 +572,9 @@ func (s *Server) viewSession(ctx context.Context, projectID, iid int64) (*sessio
 	}
 	v := &sessionView{IID: iid, Status: apiStatus(sess.Status), Revision: sess.Revision, HeadSHA: sess.HeadSHA, StateSHA: sess.StateSHA,
 		ResultError: sess.ResultError, UploadedAt: timePtr(sess.UploadedAt), UploadedBy: sess.UploadedBy, PipelineID: sess.PipelineID,
-		JobID: sess.JobID, ArtifactsSize: sess.ArtifactsSize, UpdatedAt: timePtr(sess.UpdatedAt)}
+		JobID: sess.JobID, ArtifactsSize: sess.ArtifactsSize, UpdatedAt: timePtr(sess.UpdatedAt),
+		MergeRequest: &mergeRequestBrief{Title: mr.Title, State: mr.State, Draft: mr.Draft, SourceBranch: mr.SourceBranch,
+			TargetBranch: mr.TargetBranch, SHA: mr.SHA, Author: authorView{Username: mr.Author}, WebURL: mr.WebURL}}
 	if !sess.SummaryPostedAt.IsZero() {
 		v.Summary = &summaryView{NoteID: sess.SummaryNoteID, URL: noteURL(mr.WebURL, sess.SummaryNoteID), PostedAt: sess.SummaryPostedAt.UTC(), Status: summaryStatusOf(sess)}
 	}

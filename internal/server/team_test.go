@@ -151,6 +151,19 @@ func TestSummaryNoteCreatedThenUpdatedWithTheCommitStatus(t *testing.T) {
 	if sess["status"] != "up_to_date" || sess["summary"].(map[string]any)["note_id"] != float64(notes[0].ID) || sess["commit_status"].(map[string]any)["state"] != "success" {
 		t.Errorf("session: %v", sess)
 	}
+	if m, _ := sess["merge_request"].(map[string]any); m == nil || m["title"] != mr.Title || m["source_branch"] != mr.SourceBranch || m["web_url"] == "" {
+		t.Errorf("session's merge request: %v", sess["merge_request"])
+	}
+	// Its summary note is the session's: posting the local review over it
+	// is refused, and nothing is written.
+	e.fake.ResetLog()
+	refused := h.request("POST", fmt.Sprintf("/api/integrations/gitlab/merge-requests/%d/summary", mr.IID), nil)
+	if refused.status != 409 || !strings.Contains(string(refused.body), `"reason":"session"`) {
+		t.Errorf("hand-posted summary over a session: %d %s", refused.status, refused.body)
+	}
+	if w := e.fake.Writes(); len(w) != 0 {
+		t.Errorf("the refused post wrote: %+v", w)
+	}
 
 	// A new commit, and its pipeline's upload: a check cannot complete
 	// here (no warehouse), so the same note is edited and the status fails.
@@ -587,5 +600,33 @@ func TestUnreadableArtifactsAreReported(t *testing.T) {
 	}
 	if st := e.lastStatus(mr.SHA); !strings.Contains(st.Description, "could not use the upload") {
 		t.Errorf("status: %+v", st)
+	}
+}
+
+func TestJobsEndpoint(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t))
+	e := connected(t, h)
+	mr := e.mrs[1]
+	h.ok(202, "POST", fmt.Sprintf("/api/mr/%d/upload", mr.IID), stateFile(t, mr.IID, lineageCheck), append(e.pipeline([]*harness{h}, mr), "Sec-Fetch-Site", "")...)
+	waitFor(t, "the summary job", func() bool { return h.pendingJobs() == 0 })
+
+	var jobs []map[string]any
+	h.ok(200, "GET", "/api/jobs?state="+store.JobDone, nil).json(t, &jobs)
+	found := false
+	for _, j := range jobs {
+		if j["kind"] == jobSummary && j["iid"] == float64(mr.IID) && j["state"] == store.JobDone {
+			found = true
+			// A finished job is not dead: nothing to retry.
+			id := int64(j["id"].(float64))
+			if r := h.request("POST", fmt.Sprintf("/api/jobs/%d/retry", id), nil); r.status != 409 {
+				t.Errorf("retry of a finished job: %d %s", r.status, r.body)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the done summary job of !%d is not listed: %v", mr.IID, jobs)
+	}
+	if r := h.request("POST", "/api/jobs/999999/retry", nil); r.status != 404 {
+		t.Errorf("retry of no job: %d", r.status)
 	}
 }

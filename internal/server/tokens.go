@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -90,6 +91,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 type jobView struct {
 	ID          int64      `json:"id"`
 	Kind        string     `json:"kind"`
+	IID         int64      `json:"iid,omitempty"` // the merge request the job works for
 	State       string     `json:"state"`
 	Attempts    int        `json:"attempts"`
 	MaxAttempts int        `json:"max_attempts"`
@@ -110,7 +112,12 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]jobView, len(jobs))
 	for i, j := range jobs {
-		out[i] = jobView{ID: j.ID, Kind: j.Kind, State: j.State, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts, RunAfter: j.RunAfter,
+		// Both job kinds carry the merge request in their payload.
+		var mr struct {
+			IID int64 `json:"iid"`
+		}
+		_ = json.Unmarshal(j.Payload, &mr)
+		out[i] = jobView{ID: j.ID, Kind: j.Kind, IID: mr.IID, State: j.State, Attempts: j.Attempts, MaxAttempts: j.MaxAttempts, RunAfter: j.RunAfter,
 			LastError: j.LastError, DedupeKey: j.DedupeKey, CreatedAt: j.CreatedAt, FinishedAt: timePtr(j.FinishedAt)}
 	}
 	writeJSON(w, http.StatusOK, out)
