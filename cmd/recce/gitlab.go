@@ -40,8 +40,10 @@ type gitlabCLI struct {
 	tokenFile string
 	caFile    string
 	dataDir   string
-	debug     bool
-	retry     gitlab.RetryPolicy
+	// databaseURL is recce server's --database-url (else RECCE_DATABASE_URL).
+	databaseURL string
+	debug       bool
+	retry       gitlab.RetryPolicy
 }
 
 // gitlabRetry is the retry policy of the gitlab commands: the defaults (waits
@@ -71,6 +73,7 @@ stored by "recce gitlab connect".`,
 	pf.StringVar(&g.tokenFile, "token-file", "", "read the token from this file (default: RECCE_GITLAB_TOKEN, else the stored connection)")
 	pf.StringVar(&g.caFile, "gitlab-ca-file", "", "PEM bundle of extra certificate authorities (self-managed GitLab behind a private CA)")
 	pf.StringVar(&g.dataDir, "data-dir", "", "where recce keeps its data (default: $XDG_DATA_HOME/recce or ~/.local/share/recce)")
+	pf.StringVar(&g.databaseURL, "database-url", "", "the team server's PostgreSQL database (default: RECCE_DATABASE_URL, else SQLite in the data directory)")
 	pf.BoolVar(&g.debug, "debug", false, "log each GitLab request (method, path, status) to standard error")
 	cmd.AddCommand(g.doctorCmd(), g.mrsCmd(), g.postSummaryCmd(), g.noteCmd(), g.connectCmd(), g.disconnectCmd(), g.syncCmd())
 	return cmd
@@ -221,7 +224,10 @@ func (g *gitlabCLI) openStore(ctx context.Context) (*store.Store, error) {
 		}
 		dir = d
 	}
-	return store.OpenSQLite(ctx, dir)
+	// The same database as recce server's: a team on PostgreSQL connects
+	// and syncs its one shared connection from here too.
+	st, _, err := g.a.openServerStore(ctx, dir, g.databaseURL)
+	return st, err
 }
 
 // mrIID is --mr, else CI_MERGE_REQUEST_IID.

@@ -441,3 +441,33 @@ func TestGitLabTokenFile(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 }
+
+// A team on PostgreSQL connects once from a workstation: the connection
+// lands in the database the servers share, and the password of its URL is
+// printed nowhere.
+func TestGitLabConnectIntoTheTeamDatabase(t *testing.T) {
+	e := newGLEnv(t)
+	dbURL := pgURLWithPassword(t)
+	env := e.workstation()
+	env["RECCE_DATABASE_URL"] = dbURL
+	out, errOut, code := e.run(t, env, e.token.Value+"\n", "gitlab", "connect", "--gitlab-url", e.fake.URL, "--project", "data/analytics")
+	if code != 0 {
+		t.Fatalf("connect: %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "pg-secret-pw") {
+		t.Fatal("the database password was printed")
+	}
+	st, err := store.Open(t.Context(), t.TempDir(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	conn, err := st.Connection(t.Context())
+	if err != nil || conn.ProjectPath != "data/analytics" {
+		t.Fatalf("the team database has no connection: %+v %v", conn, err)
+	}
+	// And the same flag reaches it for the other commands.
+	if out, errOut, code := e.run(t, env, "", "gitlab", "doctor"); code != 0 || !strings.Contains(out, "usable") {
+		t.Errorf("doctor on the team database: %d %s %s", code, out, errOut)
+	}
+}
