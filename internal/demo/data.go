@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
+	"gitlab.com/recce-go/recce/internal/warehouse/duckdb"
 )
 
 // The data: generated inside DuckDB from range() and hash(), never random(),
@@ -191,12 +191,15 @@ select
 from range(1, %[4]d)`, rawSchema, s.name, pickFrom(s.name, "Retail", "Wholesale", "Partner", "Internal", "unknown"), synthRows+1)
 }
 
-func openDuckDB(path string) (*sql.DB, error) {
-	db, err := sql.Open("duckdb", path)
+// openDuckDB opens the database for writing through the DuckDB adapter,
+// which keeps clear of DuckDB's process-wide instance cache (see
+// duckdb.Open).
+func openDuckDB(ctx context.Context, path string) (*sql.DB, error) {
+	w, err := duckdb.Open(ctx, path, duckdb.Options{ReadWrite: true})
 	if err != nil {
-		return nil, fmt.Errorf("open DuckDB database %s: %w", path, err)
+		return nil, err
 	}
-	return db, nil
+	return w.DB(), nil
 }
 
 // progressFunc reports how far a stage has got; see Options.Progress.
@@ -205,7 +208,7 @@ type progressFunc func(stage string, done, total int)
 // buildDatabase creates the DuckDB database at path: the raw tables, then
 // each environment's seeds and models.
 func buildDatabase(ctx context.Context, path string, sz sizes, envs []*project, progress progressFunc) error {
-	db, err := openDuckDB(path)
+	db, err := openDuckDB(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -248,7 +248,7 @@ func projects(models int) (base, current *project, ch Changes, err error) {
 }
 
 func readCatalogs(ctx context.Context, dbPath string, base, current *project) (*catalog, *catalog, error) {
-	db, err := openDuckDB(dbPath)
+	db, err := openDuckDB(ctx, dbPath)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"gitlab.com/recce-go/recce/internal/fixtures"
+	"gitlab.com/recce-go/recce/internal/warehouse/duckdb"
 )
 
 // The small demo is generated once (it takes about a second) and shared by
@@ -135,12 +136,12 @@ func TestLargeDemoValidatesAgainstDbtSchemas(t *testing.T) {
 
 func openReadOnly(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	w, err := duckdb.Open(t.Context(), path, duckdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	t.Cleanup(func() { w.Close() })
+	return w.DB()
 }
 
 func queryInt(t *testing.T, db *sql.DB, q string) int64 {

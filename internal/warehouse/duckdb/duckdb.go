@@ -7,11 +7,13 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -57,30 +59,59 @@ func OpenTarget(ctx context.Context, t *dbt.Target) (*Warehouse, error) {
 
 // Open opens a database file; path ":memory:" (or "") is a fresh in-memory
 // database, writable whatever the options.
+//
+// A file is attached to a private in-memory instance (ATTACH ... AS its
+// name, then USE it on every connection) rather than opened directly:
+// duckdb-go opens files through DuckDB's process-wide instance cache, which
+// was seen to hang forever when a file was closed and opened again at once
+// in one process (as every recce server request, and every test, does).
+// The catalog keeps the file's name, as dbt-duckdb names it, so relations
+// such as "demo"."prod"."customers" resolve the same.
 func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
-	dsn := path
-	memory := path == "" || path == ":memory:"
-	if !memory {
+	var init func(driver.ExecerContext) error
+	if path != "" && path != ":memory:" {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !opts.ReadWrite {
 			return nil, fmt.Errorf("duckdb database %s does not exist: build the project with dbt first, or fix path: in profiles.yml", path)
 		}
-		if !opts.ReadWrite {
-			dsn += "?access_mode=read_only"
-		}
+		init = attach(path, opts.ReadWrite)
 	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	connector, err := duckdb.NewConnector("", init)
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
-			return nil, fmt.Errorf("open duckdb database %s: %w (another process, such as dbt, has it open for writing: wait for it to finish)", path, err)
-		}
 		return nil, fmt.Errorf("open duckdb database %s: %w", path, err)
 	}
 	db := sql.OpenDB(connector)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		if strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("open duckdb database %s: %w (another process, such as dbt, has it open for writing: wait for it to finish)", path, err)
+		}
 		return nil, fmt.Errorf("open duckdb database %s: %w", path, err)
 	}
 	return &Warehouse{db: db, path: path, dialect: NewDialect()}, nil
+}
+
+// attach makes every new connection see the file as its default catalog.
+// ATTACH is instance-wide, hence IF NOT EXISTS; USE is per connection.
+func attach(path string, readWrite bool) func(driver.ExecerContext) error {
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	d := NewDialect()
+	alias := d.QuoteIdent(name)
+	mode := " (READ_ONLY)"
+	if readWrite {
+		mode = ""
+	}
+	stmts := []string{
+		"ATTACH IF NOT EXISTS " + d.QuoteString(path) + " AS " + alias + mode,
+		"USE " + alias,
+	}
+	return func(c driver.ExecerContext) error {
+		for _, q := range stmts {
+			if _, err := c.ExecContext(context.Background(), q, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // DB is the underlying database/sql handle, for callers that write (test
