@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,7 @@ type Options struct {
 type Warehouse struct {
 	db      *sql.DB
 	path    string
+	tmp     string // DuckDB's temporary files, removed on Close
 	dialect Dialect
 }
 
@@ -75,19 +77,27 @@ func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
 		}
 		init = attach(path, opts.ReadWrite)
 	}
-	connector, err := duckdb.NewConnector("", init)
+	// Big joins spill to disk. An in-memory instance would spill to .tmp in
+	// the working directory, the user's project: give it a private folder.
+	tmp, err := os.MkdirTemp("", "recce-duckdb-")
 	if err != nil {
+		return nil, fmt.Errorf("open duckdb database %s: a folder for DuckDB's temporary files: %w", path, err)
+	}
+	connector, err := duckdb.NewConnector("?temp_directory="+url.QueryEscape(tmp), init)
+	if err != nil {
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("open duckdb database %s: %w", path, err)
 	}
 	db := sql.OpenDB(connector)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		os.RemoveAll(tmp)
 		if strings.Contains(err.Error(), "lock") {
 			return nil, fmt.Errorf("open duckdb database %s: %w (another process, such as dbt, has it open for writing: wait for it to finish)", path, err)
 		}
 		return nil, fmt.Errorf("open duckdb database %s: %w", path, err)
 	}
-	return &Warehouse{db: db, path: path, dialect: NewDialect()}, nil
+	return &Warehouse{db: db, path: path, tmp: tmp, dialect: NewDialect()}, nil
 }
 
 // attach makes every new connection see the file as its default catalog.
@@ -120,7 +130,11 @@ func (w *Warehouse) DB() *sql.DB { return w.db }
 
 func (w *Warehouse) Dialect() warehouse.Dialect { return w.dialect }
 
-func (w *Warehouse) Close() error { return w.db.Close() }
+func (w *Warehouse) Close() error {
+	err := w.db.Close()
+	os.RemoveAll(w.tmp)
+	return err
+}
 
 // Query runs a query; the context reaches DuckDB, which interrupts the
 // query when it is cancelled.
