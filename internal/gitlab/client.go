@@ -161,12 +161,20 @@ func NormalizeURL(raw string) (string, error) {
 
 // New returns a client. It makes no request.
 func New(opts Options) (*Client, error) {
+	if strings.TrimSpace(opts.Token) == "" {
+		return nil, errors.New("no GitLab token: set RECCE_GITLAB_TOKEN, pass --token-file, or run `recce gitlab connect`")
+	}
+	return newClient(opts, strings.TrimSpace(opts.Token), gl.NewClient)
+}
+
+// newClient builds a client around one of client-go's constructors
+// (gl.NewClient for access tokens, gl.NewJobClient for CI job tokens): the
+// same transport (CA bundle), logging, metrics, retry policy and error
+// scrubbing whatever the token.
+func newClient(opts Options, token string, newAPI func(string, ...gl.ClientOptionFunc) (*gl.Client, error)) (*Client, error) {
 	base, err := NormalizeURL(opts.URL)
 	if err != nil {
 		return nil, err
-	}
-	if strings.TrimSpace(opts.Token) == "" {
-		return nil, errors.New("no GitLab token: set RECCE_GITLAB_TOKEN, pass --token-file, or run `recce gitlab connect`")
 	}
 	log := opts.Logger
 	if log == nil {
@@ -188,9 +196,9 @@ func New(opts Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	c := &Client{url: base, token: strings.TrimSpace(opts.Token), log: log, policy: opts.Retry.withDefaults(), metrics: opts.metrics()}
+	c := &Client{url: base, token: token, log: log, policy: opts.Retry.withDefaults(), metrics: opts.metrics()}
 	httpClient := &http.Client{Transport: &logTransport{next: transport, log: log, metrics: c.metrics}, Timeout: timeout}
-	api, err := gl.NewClient(c.token,
+	api, err := newAPI(token,
 		gl.WithBaseURL(base),
 		gl.WithHTTPClient(httpClient),
 		gl.WithCustomRetry(c.checkRetry),

@@ -2,15 +2,12 @@ package gitlab
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 )
@@ -125,49 +122,10 @@ type jobJSON struct {
 	} `json:"pipeline"`
 }
 
-// newJobClient is New for a CI job token: the same transport, logging,
-// retries and error scrubbing, with JOB-TOKEN authentication.
+// newJobClient is New for a CI job token: JOB-TOKEN authentication, all
+// else alike.
 func newJobClient(opts Options, jobToken string) (*Client, error) {
-	base, err := NormalizeURL(opts.URL)
-	if err != nil {
-		return nil, err
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	transport := opts.Transport
-	if transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		if opts.CAFile != "" {
-			pool, err := loadCAFile(opts.CAFile)
-			if err != nil {
-				return nil, err
-			}
-			t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		}
-		transport = t
-	}
-	timeout := opts.RequestTimeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	c := &Client{url: base, token: jobToken, log: log, policy: opts.Retry.withDefaults(), metrics: opts.metrics()}
-	api, err := gl.NewJobClient(jobToken,
-		gl.WithBaseURL(base),
-		gl.WithHTTPClient(&http.Client{Transport: &logTransport{next: transport, log: log, metrics: c.metrics}, Timeout: timeout}),
-		gl.WithCustomRetry(c.checkRetry),
-		gl.WithCustomBackoff(c.backoff),
-		gl.WithCustomRetryMax(c.policy.MaxRetries),
-		gl.WithCustomRetryWaitMinMax(c.policy.MinWait, c.policy.MaxWait),
-		gl.WithURLWarningLogger(log),
-		gl.WithUserAgent("recce"),
-	)
-	if err != nil {
-		return nil, c.scrubErr(fmt.Errorf("set up the GitLab client: %w", err))
-	}
-	c.api = api
-	return c, nil
+	return newClient(opts, jobToken, gl.NewJobClient)
 }
 
 // ErrJobNotForMergeRequest is what errors.Is finds when a valid job token
