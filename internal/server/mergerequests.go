@@ -13,17 +13,10 @@ import (
 )
 
 type mergeRequestView struct {
-	IID          int64        `json:"iid"`
-	Title        string       `json:"title"`
-	State        string       `json:"state"`
-	Draft        bool         `json:"draft"`
-	SourceBranch string       `json:"source_branch"`
-	TargetBranch string       `json:"target_branch"`
-	SHA          string       `json:"sha"`
-	Author       authorView   `json:"author"`
-	WebURL       string       `json:"web_url"`
-	UpdatedAt    time.Time    `json:"updated_at"`
-	Summary      *summaryView `json:"summary"`
+	IID int64 `json:"iid"`
+	mergeRequestBrief
+	UpdatedAt time.Time    `json:"updated_at"`
+	Summary   *summaryView `json:"summary"`
 	// Session is the merge request's review session: what its pipelines
 	// uploaded (sessions.go).
 	Session *sessionBrief `json:"session"`
@@ -50,8 +43,7 @@ type summaryView struct {
 
 func viewMergeRequest(line store.MergeRequestSession) mergeRequestView {
 	m, sess := line.MergeRequest, line.Session
-	v := mergeRequestView{IID: m.IID, Title: m.Title, State: m.State, Draft: m.Draft, SourceBranch: m.SourceBranch, TargetBranch: m.TargetBranch,
-		SHA: m.SHA, Author: authorView{Username: m.Author}, WebURL: m.WebURL, UpdatedAt: m.UpdatedAt.UTC()}
+	v := mergeRequestView{IID: m.IID, mergeRequestBrief: briefOf(m), UpdatedAt: m.UpdatedAt.UTC()}
 	if !m.SummaryPostedAt.IsZero() {
 		status := "success"
 		if sess.Revision > 0 {

@@ -522,6 +522,8 @@ type sessionView struct {
 	MergeRequest *mergeRequestBrief `json:"merge_request"`
 }
 
+// mergeRequestBrief is what a merge request is, as the list and a session
+// show it.
 type mergeRequestBrief struct {
 	Title        string     `json:"title"`
 	State        string     `json:"state"`
@@ -537,6 +539,11 @@ type commitStatusView struct {
 	SHA      string    `json:"sha"`
 	State    string    `json:"state"`
 	PostedAt time.Time `json:"posted_at"`
+}
+
+func briefOf(m store.MergeRequest) mergeRequestBrief {
+	return mergeRequestBrief{Title: m.Title, State: m.State, Draft: m.Draft, SourceBranch: m.SourceBranch,
+		TargetBranch: m.TargetBranch, SHA: m.SHA, Author: authorView{Username: m.Author}, WebURL: m.WebURL}
 }
 
 // apiStatus names a session status as the API and the web app do.
@@ -573,8 +580,7 @@ func (s *Server) viewSession(ctx context.Context, projectID, iid int64) (*sessio
 	v := &sessionView{IID: iid, Status: apiStatus(sess.Status), Revision: sess.Revision, HeadSHA: sess.HeadSHA, StateSHA: sess.StateSHA,
 		ResultError: sess.ResultError, UploadedAt: timePtr(sess.UploadedAt), UploadedBy: sess.UploadedBy, PipelineID: sess.PipelineID,
 		JobID: sess.JobID, ArtifactsSize: sess.ArtifactsSize, UpdatedAt: timePtr(sess.UpdatedAt),
-		MergeRequest: &mergeRequestBrief{Title: mr.Title, State: mr.State, Draft: mr.Draft, SourceBranch: mr.SourceBranch,
-			TargetBranch: mr.TargetBranch, SHA: mr.SHA, Author: authorView{Username: mr.Author}, WebURL: mr.WebURL}}
+		MergeRequest: new(briefOf(*mr))}
 	if !sess.SummaryPostedAt.IsZero() {
 		v.Summary = &summaryView{NoteID: sess.SummaryNoteID, URL: noteURL(mr.WebURL, sess.SummaryNoteID), PostedAt: sess.SummaryPostedAt.UTC(), Status: summaryStatusOf(sess)}
 	}
