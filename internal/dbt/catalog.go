@@ -45,29 +45,19 @@ type CatalogColumn struct {
 // *FormatError values.
 func ParseCatalog(data []byte) (*Catalog, error) {
 	c := &Catalog{Nodes: map[string]*CatalogTable{}}
-	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions)
-	if err := expectObject(dec); err != nil {
-		return nil, err
-	}
 	sawMetadata := false
-	for dec.PeekKind() != '}' {
-		key, err := readKey(dec)
-		if err != nil {
-			return nil, err
-		}
+	err := decodeTopLevel(data, func(dec *jsontext.Decoder, key string) error {
 		switch key {
 		case "metadata":
 			if err := json.UnmarshalDecode(dec, &c.Metadata); err != nil {
-				return nil, syntaxError(err)
-			}
-			if err := checkCatalogVersion(c.Metadata); err != nil {
-				return nil, err
+				return err
 			}
 			sawMetadata = true
+			return checkCatalogVersion(c.Metadata)
 		case "nodes", "sources":
 			var tables map[string]*CatalogTable
 			if err := json.UnmarshalDecode(dec, &tables); err != nil {
-				return nil, syntaxError(err)
+				return err
 			}
 			for id, t := range tables {
 				if t != nil {
@@ -75,11 +65,12 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 					c.Nodes[id] = t
 				}
 			}
-		default:
-			if err := dec.SkipValue(); err != nil {
-				return nil, syntaxError(err)
-			}
+			return nil
 		}
+		return dec.SkipValue()
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !sawMetadata {
 		return nil, &FormatError{Problem: "not a dbt catalog: it has no metadata block", Hint: "catalog.json is written by dbt docs generate"}

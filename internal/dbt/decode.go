@@ -32,47 +32,27 @@ var schemaVersionRE = regexp.MustCompile(`/(manifest|catalog)/v(\d+)\.json$`)
 // ParseManifest decodes a manifest.json. Errors are *FormatError values.
 func ParseManifest(data []byte) (*Manifest, error) {
 	m := &Manifest{Nodes: map[string]*Node{}, Macros: map[string]*Macro{}}
-	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions)
-	if err := expectObject(dec); err != nil {
-		return nil, err
-	}
 	sawMetadata := false
-	for dec.PeekKind() != '}' {
-		key, err := readKey(dec)
-		if err != nil {
-			return nil, err
-		}
+	err := decodeTopLevel(data, func(dec *jsontext.Decoder, key string) error {
 		switch key {
 		case "metadata":
 			if err := json.UnmarshalDecode(dec, &m.Metadata); err != nil {
-				return nil, syntaxError(err)
+				return err
 			}
 			v, err := manifestVersion(m.Metadata)
-			if err != nil {
-				return nil, err
-			}
-			m.SchemaVersion = v
-			sawMetadata = true
+			m.SchemaVersion, sawMetadata = v, true
+			return err
 		case "nodes", "sources":
-			if err := decodeNodes(dec, m.Nodes, false); err != nil {
-				return nil, err
-			}
+			return decodeNodes(dec, m.Nodes, false)
 		case "exposures", "metrics", "semantic_models", "saved_queries":
-			if err := decodeNodes(dec, m.Nodes, true); err != nil {
-				return nil, err
-			}
+			return decodeNodes(dec, m.Nodes, true)
 		case "macros":
-			if err := json.UnmarshalDecode(dec, &m.Macros); err != nil {
-				return nil, syntaxError(err)
-			}
-		default:
-			if err := dec.SkipValue(); err != nil {
-				return nil, syntaxError(err)
-			}
+			return json.UnmarshalDecode(dec, &m.Macros)
 		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return nil, syntaxError(err)
+		return dec.SkipValue()
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !sawMetadata {
 		return nil, &FormatError{Problem: "not a dbt manifest: it has no metadata block"}
@@ -87,6 +67,27 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		}
 	}
 	return m, nil
+}
+
+// decodeTopLevel streams an artifact's top-level object, handing each key's
+// value to f, which must consume it. Streaming lets the metadata, which
+// dbt writes first, be checked before the rest is decoded.
+func decodeTopLevel(data []byte, f func(dec *jsontext.Decoder, key string) error) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions)
+	if err := expectObject(dec); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		key, err := readKey(dec)
+		if err != nil {
+			return err
+		}
+		if err := f(dec, key); err != nil {
+			return syntaxError(err)
+		}
+	}
+	_, err := dec.ReadToken()
+	return syntaxError(err)
 }
 
 func manifestVersion(md Metadata) (int, error) {
