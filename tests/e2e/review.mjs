@@ -82,10 +82,18 @@ async function step(name, fn) {
 }
 
 const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-const expectText = async (locator, re) => {
-  await locator.waitFor();
-  const t = await locator.innerText();
-  if (!re.test(t)) throw new Error(`expected ${re} in: ${t.slice(0, 500)}`);
+// expectText waits (up to 10 s) until the element's text matches: an
+// answer may still be on its way, with the previous text on the page.
+const expectText = async (locator, re, timeout = 10_000) => {
+  const deadline = Date.now() + timeout;
+  await locator.waitFor({ timeout });
+  let t = '';
+  while (Date.now() < deadline) {
+    t = await locator.innerText().catch(() => '');
+    if (re.test(t)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`expected ${re} in: ${t.slice(0, 500)}`);
 };
 // A node of the graph, by name and resource type (the demo has a model and
 // a source both named customers).
