@@ -40,6 +40,8 @@ function createApi() {
   let checks: Check[] = checklists.get('local')!;
   let scope = 'local';
   const runs = new Map<string, Run>();
+  /** The review each run belongs to (GET /api/runs lists a review's own). */
+  const runScopes = new Map<string, string>();
   let gitlab: GitLabConnection = { connected: false };
   const now = () => new Date().toISOString();
   const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
@@ -65,6 +67,7 @@ function createApi() {
       artifacts_size: waiting ? 0 : 123456, summary: m.summary ? { note_id: m.summary.note_id!, url: m.summary.url!, posted_at: m.summary.posted_at!, status: m.summary.status! } : null,
       commit_status: waiting ? null : { sha: m.sha ?? '', state: m.session?.status === 'up_to_date' ? 'success' : m.session?.status === 'outdated' ? 'pending' : 'failed', posted_at: m.updated_at },
       updated_at: m.session?.updated_at ?? null,
+      merge_request: { title: m.title, state: m.state, draft: m.draft ?? false, source_branch: m.source_branch, target_branch: m.target_branch, sha: m.sha, author: { username: m.author?.username }, web_url: m.web_url },
     };
   };
   const tokens: ApiToken[] = [{ id: 1, name: 'CI upload', created_at: ago(60 * 24 * 3), last_used_at: ago(42) }];
@@ -89,6 +92,7 @@ function createApi() {
   const startRun = (type: Run['type'], params: Record<string, unknown>, checkId: string | null = null): Run => {
     const run: Run = { run_id: randomUUID(), check_id: checkId, type, params, status: 'Running', result: null, error: null, progress: { message: 'Querying base and current', percentage: 0.3 }, run_at: now() };
     runs.set(run.run_id, run);
+    runScopes.set(run.run_id, scope);
     setTimeout(() => {
       if (run.status !== 'Running') return;
       const sql = String(params.sql_template ?? '');
@@ -156,10 +160,11 @@ function createApi() {
     ['GET', /^\/api\/checks\/([^/]+)$/, (_r, _b, m) => { const c = findCheck(m[1]); return c ? [200, withRun(c)] : [404, { error: 'No such check.' }]; }],
     ['PATCH', /^\/api\/checks\/([^/]+)$/, (_r, b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; Object.assign(c, b, { updated_at: now() }); return [200, withRun(c)]; }],
     ['DELETE', /^\/api\/checks\/([^/]+)$/, (_r, _b, m) => { const i = checks.findIndex((c) => c.check_id === m[1]); if (i < 0) return [404, { error: 'No such check.' }]; checks.splice(i, 1); return [204]; }],
-    ['POST', /^\/api\/checks\/([^/]+)\/run$/, (_r, _b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; c.last_run = startRun(c.type, c.params, c.check_id); return [202, c.last_run]; }],
+    ['POST', /^\/api\/checks\/([^/]+)\/run$/, (_r, _b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; if (c.type === 'simple') return [422, { error: 'a simple check is a note to tick: it has nothing to run' }]; if (review && !['lineage_diff', 'schema_diff'].includes(c.type)) return [409, { error: 'this run queries the warehouse, which is not available: no warehouse connection is configured', detail: { reason: 'no_warehouse' } }]; c.last_run = startRun(c.type, c.params, c.check_id); return [202, c.last_run]; }],
     ['POST', /^\/api\/checks\/([^/]+)\/approve$/, (_r, b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; c.is_checked = Boolean(b.approved); return [200, { ...withRun(c), note: noteFor('approve') }]; }],
     ['POST', /^\/api\/checks\/([^/]+)\/comments$/, (_r, b, m) => { const c = findCheck(m[1]); if (!c) return [404, { error: 'No such check.' }]; const cm = { id: randomUUID(), body: String(b.body), author: 'you', created_at: now() }; (c.comments ??= []).push(cm); return [201, { ...cm, note: noteFor('comment') }]; }],
     ['POST', /^\/api\/runs$/, (_r, b) => (review ? [409, { error: 'Review mode: there is no warehouse to run on.' }] : [202, startRun(b.type, b.params ?? {})])],
+    ['GET', /^\/api\/runs$/, () => [200, [...runs.values()].filter((r) => runScopes.get(r.run_id) === scope).reverse()]],
     ['GET', /^\/api\/runs\/([^/]+)$/, (_r, _b, m) => { const r = runs.get(m[1]); return r ? [200, r] : [404, { error: 'No such run.' }]; }],
     ['POST', /^\/api\/runs\/([^/]+)\/cancel$/, (_r, _b, m) => { const r = runs.get(m[1]); if (!r) return [404, { error: 'No such run.' }]; if (r.status === 'Running') Object.assign(r, { status: 'Cancelled', progress: null }); return [200, r]; }],
     ['POST', /^\/api\/query$/, (_r, b) => [202, startRun(b.env === 'diff' ? 'query_diff' : b.env === 'base' ? 'query_base' : 'query', { sql_template: b.sql_template, primary_keys: b.primary_keys })]],

@@ -110,6 +110,8 @@ export function reviewApi(base: string) {
     commentCheck: (id: string, body: string) => request<Comment>('POST', `${base}/checks/${enc(id)}/comments`, { body }),
     reorderChecks: (checkIds: string[]) => request<Check[]>('POST', `${base}/checks/reorder`, { check_ids: checkIds }),
 
+    /** Every run of a check and the latest runs of no check, newest first. */
+    runs: () => request<Run[]>('GET', `${base}/runs`),
     startRun: (type: RunType, params: Params, name?: string) => request<Run>('POST', `${base}/runs`, { type, params, name }),
     run: (id: string) => request<Run>('GET', `${base}/runs/${enc(id)}`),
     cancelRun: (id: string) => request<Run>('POST', `${base}/runs/${enc(id)}/cancel`),

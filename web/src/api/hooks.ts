@@ -22,6 +22,7 @@ export const keys = {
   select: (base: string, select: string, exclude: string) => ['select', base, select, exclude] as const,
   checks: (base: string) => ['checks', base] as const,
   run: (base: string, id: string) => ['run', base, id] as const,
+  runs: (base: string) => ['runs', base] as const,
   gitlab: ['gitlab'] as const,
   mergeRequests: (state: string) => ['merge-requests', state] as const,
   session: (iid: number) => ['session', iid] as const,
@@ -38,7 +39,7 @@ export function useInfo() {
 /** Why runs cannot start, or null when they can. */
 export function runsDisabledReason(info: Info | undefined): string | null {
   if (!info) return 'Loading the server information…';
-  if (info.warehouse === null) return 'Review mode: there is no warehouse connection, so diffs and queries cannot run.';
+  if (info.warehouse === null) return 'Review mode: there is no warehouse connection, so data diffs and queries cannot run.';
   if (!info.warehouse.available) {
     return info.warehouse.error || `The ${info.warehouse.type} warehouse is not available: check its connection and restart the server.`;
   }
@@ -86,6 +87,22 @@ export function useRun(id: string | null) {
     enabled: id !== null,
     refetchInterval: (q) => (q.state.data?.status === 'Running' ? RUN_POLL_MS : false),
   });
+}
+
+/** How long the list of runs is reused (the node panel reads earlier row counts from it on each selection). */
+const RUNS_STALE_MS = 10_000;
+
+/** The review's runs, newest first (GET {base}/runs). */
+export function useRuns() {
+  const r = useReviewApi();
+  return useQuery({ queryKey: keys.runs(r.base), queryFn: r.runs, staleTime: RUNS_STALE_MS, retry: false });
+}
+
+/** Marks the list of runs out of date (after a run ends), so that its next reader fetches it again. */
+export function useRefreshRuns() {
+  const r = useReviewApi();
+  const qc = useQueryClient();
+  return useCallback(() => qc.invalidateQueries({ queryKey: keys.runs(r.base) }), [qc, r.base]);
 }
 
 /** Seeds the run cache with a run the server just returned. */
@@ -162,32 +179,25 @@ export function useRunCheck() {
   });
 }
 
-/** The checks "Run all" starts: every check that is not a note and is not running already. */
-export const runnableChecks = (checks: Check[]) => checks.filter((c) => c.type !== 'simple' && c.last_run?.status !== 'Running');
-
-/** Why "Run all checks" is disabled, or null when it is not. */
-export function runAllDisabledReason(info: Info | undefined, checks: Check[]): string | null {
-  const runs = runsDisabledReason(info);
-  if (runs) return runs;
-  if (!checks.some((c) => c.type !== 'simple')) return 'The checklist holds only notes: there is nothing to run.';
-  if (runnableChecks(checks).length === 0) return 'Every check is running already.';
-  return null;
-}
-
 export interface RunAllResult {
   started: number;
   failed: { check: Check; error: unknown }[];
+  /** Why checks were left out (data checks without a warehouse), as planned; null when none were. */
+  skippedReason: string | null;
 }
 
-/** Starts a run of each check, one request after another (the server queues runs beyond its limit). */
+/**
+ * Starts a run of each check of the plan (checks/plan.ts), one request after
+ * another (the server queues runs beyond its limit).
+ */
 export function useRunAllChecks() {
   const r = useReviewApi();
   const remember = useRememberRun();
   const refresh = useRefreshChecks();
   return useMutation({
-    mutationFn: async (checks: Check[]): Promise<RunAllResult> => {
-      const out: RunAllResult = { started: 0, failed: [] };
-      for (const check of checks) {
+    mutationFn: async ({ run, skippedReason }: { run: Check[]; skippedReason: string | null }): Promise<RunAllResult> => {
+      const out: RunAllResult = { started: 0, failed: [], skippedReason };
+      for (const check of run) {
         try {
           remember(await r.runCheck(check.check_id));
           out.started++;

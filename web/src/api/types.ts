@@ -226,16 +226,10 @@ export interface ConnectRequest {
 
 export type SessionStatus = 'waiting' | 'up_to_date' | 'outdated' | 'mismatch' | 'failed';
 
-export interface MergeRequest {
+/** A row of GET /api/integrations/gitlab/merge-requests. */
+export interface MergeRequest extends MergeRequestBrief {
   iid: number;
-  title: string;
-  state: string;
-  draft?: boolean;
-  source_branch: string;
-  target_branch: string;
-  sha?: string;
   author?: { username?: string; name?: string } | null;
-  web_url: string;
   updated_at: string;
   summary?: { note_id?: number; url?: string; posted_at?: string; status?: 'success' | 'failed' } | null;
   session?: { status: SessionStatus; revision?: number; updated_at?: string | null } | null;
@@ -262,6 +256,20 @@ export interface Session {
   summary: { note_id: number; url: string; posted_at: string; status: string } | null;
   commit_status: { sha: string; state: string; posted_at: string } | null;
   updated_at: string | null;
+  /** The merge request as last synced (for the review's header); null or absent from an older server. */
+  merge_request?: MergeRequestBrief | null;
+}
+
+/** What a merge request is, as a session shows it (GET /api/mr/{iid} `merge_request`). */
+export interface MergeRequestBrief {
+  title: string;
+  state: string;
+  draft?: boolean;
+  source_branch: string;
+  target_branch: string;
+  sha?: string;
+  author?: { username?: string } | null;
+  web_url: string;
 }
 
 /** A server API token (GET/POST /api/tokens); `token` only in the answer to its creation. */

@@ -6,6 +6,7 @@ import { ErrorMessage, Loading } from '../components/status';
 import { categoryOf } from './graph';
 import { describe } from './flow';
 import { NodeActions } from './NodeActions';
+import { NodeRowCount } from './NodeRowCount';
 
 const CodeDiff = lazy(() => import('../editor/CodeDiff'));
 
@@ -113,6 +114,7 @@ export function NodePanel({ id, onClose, runsDisabledReason }: { id: string; onC
             {node.data.base?.relation && <>Base: <code>{node.data.base.relation}</code> </>}
             {node.data.current?.relation && <>Current: <code>{node.data.current.relation}</code></>}
           </p>
+          <NodeRowCount node={node.data} />
           <NodeActions key={id} node={node.data} disabledReason={runsDisabledReason} />
           <section>
             <h3>Schema</h3>

@@ -1,11 +1,20 @@
 // A run as it goes: progress (polled), then its result or its error.
-import { useCancelRun, useRun } from '../api/hooks';
+import { useEffect, useRef } from 'react';
+import { useCancelRun, useRefreshRuns, useRun } from '../api/hooks';
 import { ErrorMessage, Loading, Progress } from '../components/status';
 import { ResultView } from '../results/ResultView';
 
 export function RunView({ runId }: { runId: string }) {
   const run = useRun(runId);
   const cancel = useCancelRun();
+  // When the run ends, the list of runs (earlier row counts of the node panel) is out of date.
+  const refreshRuns = useRefreshRuns();
+  const status = run.data?.status;
+  const was = useRef(status);
+  useEffect(() => {
+    if (was.current === 'Running' && status !== undefined && status !== 'Running') void refreshRuns();
+    was.current = status;
+  }, [status, refreshRuns]);
   if (run.isPending) return <Loading label="Loading the run…" />;
   if (run.error) return <ErrorMessage error={run.error} title="Cannot load the run" onRetry={() => run.refetch()} />;
   const r = run.data;

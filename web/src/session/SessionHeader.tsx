@@ -2,7 +2,7 @@
 // pipeline uploaded, the session's status and what it means, the way back
 // to the list, and the review's tabs.
 import { Link, useRoute } from 'wouter';
-import type { MergeRequest, Session } from '../api/types';
+import type { Session } from '../api/types';
 import { Time } from '../components/Time';
 import { shortSha } from '../mrs/sessionStatus';
 import { SessionStatusBadge, SessionStatusHint } from '../mrs/SessionStatus';
@@ -28,8 +28,14 @@ function Uploaded({ session }: { session: Session }) {
   );
 }
 
-export function SessionHeader({ iid, session, mr }: { iid: number; session: Session | undefined; mr: MergeRequest | undefined }) {
-  const status = session?.status ?? mr?.session?.status;
+/**
+ * The merge request comes with the session (`merge_request`, as last synced);
+ * without it (an older server) the header still names !iid and shows the
+ * session's own facts.
+ */
+export function SessionHeader({ iid, session }: { iid: number; session: Session | undefined }) {
+  const mr = session?.merge_request ?? null;
+  const status = session?.status;
   const head = session?.head_sha || mr?.sha;
   const reviewed = session?.state_sha;
   return (
@@ -41,6 +47,7 @@ export function SessionHeader({ iid, session, mr }: { iid: number; session: Sess
         <span>
           !{iid} {mr?.title}
         </span>
+        {mr?.state && mr.state !== 'opened' && <span className={`tag tag--mr-${mr.state}`}>{mr.state}</span>}
         {status && <SessionStatusBadge iid={iid} status={status} />}
         {mr?.web_url && (
           <a href={mr.web_url} target="_blank" rel="noreferrer" className="small" data-testid="session-gitlab-link">
@@ -49,9 +56,10 @@ export function SessionHeader({ iid, session, mr }: { iid: number; session: Sess
         )}
       </h1>
       <p className="session-header__meta">
-        {mr && (
+        {mr?.source_branch && (
           <span>
             <code>{mr.source_branch}</code> → <code>{mr.target_branch}</code>
+            {mr.author?.username && ` by @${mr.author.username}`}
           </span>
         )}
         {head && (

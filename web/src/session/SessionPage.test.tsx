@@ -1,19 +1,20 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Route } from 'wouter';
-import type { Check, Info, MergeRequest, Session } from '../api/types';
+import type { Check, Info, MergeRequestBrief, Session } from '../api/types';
 import { calls, renderApp, serve } from '../test/api';
 import { SessionPage } from './SessionPage';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const MR: MergeRequest = {
-  iid: 12, title: 'Add customer segments', state: 'opened', source_branch: 'feature/segments', target_branch: 'main', sha: 'abcdef0123456789',
-  web_url: 'https://gitlab.com/data/analytics/-/merge_requests/12', updated_at: '2026-11-02T10:00:00Z', summary: null, session: { status: 'outdated', revision: 1 },
+const MR: MergeRequestBrief = {
+  title: 'Add customer segments', state: 'opened', draft: false, source_branch: 'feature/segments', target_branch: 'main', sha: 'abcdef0123456789',
+  author: { username: 'ada' }, web_url: 'https://gitlab.com/data/analytics/-/merge_requests/12',
 };
 const SESSION: Session = {
   iid: 12, status: 'outdated', revision: 1, head_sha: 'abcdef0123456789', state_sha: '99887766aabbccdd', uploaded_at: '2026-11-02T09:00:00Z',
   uploaded_by: 'job 4242', pipeline_id: 777, artifacts_size: 10, summary: null, commit_status: null, updated_at: '2026-11-02T09:00:00Z',
+  merge_request: MR,
 };
 const INFO = {
   mode: 'session', warehouse: { type: 'duckdb', available: true }, gitlab: { connected: true, mode: 'full' }, session: SESSION,
@@ -27,7 +28,6 @@ describe('a merge request session', () => {
   it('shows the Checks screen against /api/mr/{iid}, under a header naming the merge request; approvals are queued as notes', async () => {
     const fetch = serve({
       'GET /api/mr/12': [200, SESSION],
-      'GET /api/integrations/gitlab/merge-requests?state=all': [200, [MR]],
       'GET /api/mr/12/info': [200, INFO],
       'GET /api/mr/12/checks': [200, [CHECK]],
       'POST /api/mr/12/checks/c1/approve': [200, { ...CHECK, is_checked: true, note: { posted: false, queued: true, job_id: 5 } }],
@@ -35,7 +35,7 @@ describe('a merge request session', () => {
     renderSession('/mr/12/checks');
     const header = await screen.findByTestId('session-header');
     await waitFor(() => expect(header.textContent).toContain('!12 Add customer segments'));
-    expect(header.textContent).toContain('feature/segments → main');
+    expect(header.textContent).toContain('feature/segments → main by @ada');
     expect(header.textContent).toContain('head abcdef01 (the review is of 99887766)');
     expect(within(header).getByTestId('session-status-12').textContent).toBe('outdated');
     expect(within(header).getByTestId('session-hint').textContent).toContain('the next pipeline’s recce upload refreshes it');
@@ -49,13 +49,41 @@ describe('a merge request session', () => {
     fireEvent.click(within(detail).getByTestId('approve-check'));
     expect((await screen.findByTestId('note-status')).textContent).toBe('Will be posted on the merge request shortly (job 5 in the queue).');
     expect(calls(fetch)).toContain('POST /api/mr/12/checks/c1/approve');
-    expect(calls(fetch).filter((c) => c.startsWith('GET /api/') && !c.startsWith('GET /api/mr/12') && !c.includes('merge-requests'))).toEqual([]);
+    // The merge request comes with the session: no request for the list of merge requests.
+    expect(calls(fetch).filter((c) => c.startsWith('GET /api/') && !c.startsWith('GET /api/mr/12'))).toEqual([]);
+  });
+
+  it('names !iid and the session’s facts when the session carries no merge request', async () => {
+    const fetch = serve({
+      'GET /api/mr/12': [200, { ...SESSION, merge_request: null }],
+      'GET /api/mr/12/info': [200, INFO],
+      'GET /api/mr/12/checks': [200, []],
+    });
+    renderSession('/mr/12/checks');
+    const header = await screen.findByTestId('session-header');
+    await waitFor(() => expect(within(header).getByTestId('session-head-sha').textContent).toBe('abcdef01'));
+    expect(within(header).getByRole('heading', { level: 1 }).textContent).toBe('!12 outdated');
+    expect(header.textContent).not.toContain('→');
+    expect(within(header).queryByTestId('session-gitlab-link')).toBeNull();
+    expect(within(header).getByRole('link', { name: 'Checks of !12' })).toBeTruthy();
+    expect(calls(fetch).some((c) => c.includes('merge-requests'))).toBe(false);
+  });
+
+  it('tags a merge request that is no longer open', async () => {
+    serve({
+      'GET /api/mr/12': [200, { ...SESSION, merge_request: { ...MR, state: 'merged' } }],
+      'GET /api/mr/12/info': [200, INFO],
+      'GET /api/mr/12/checks': [200, []],
+    });
+    renderSession('/mr/12/checks');
+    const header = await screen.findByTestId('session-header');
+    await waitFor(() => expect(within(header).getByRole('heading', { level: 1 }).textContent).toContain('!12 Add customer segments'));
+    expect(header.querySelector('.tag--mr-merged')?.textContent).toBe('merged');
   });
 
   it('says it waits for a pipeline instead of showing an empty review', async () => {
     const fetch = serve({
       'GET /api/mr/11': [200, { ...SESSION, iid: 11, status: 'waiting', revision: 0, state_sha: '', uploaded_at: null, uploaded_by: '' }],
-      'GET /api/integrations/gitlab/merge-requests?state=all': [200, [{ ...MR, iid: 11, session: { status: 'waiting' } }]],
     });
     renderSession('/mr/11');
     const waiting = await screen.findByTestId('session-waiting');
@@ -69,7 +97,6 @@ describe('a merge request session', () => {
   it('sends to Settings when GitLab is not connected, and refuses a number that is not one', async () => {
     serve({
       'GET /api/mr/12': [409, { error: 'GitLab is not connected', detail: { reason: 'not_connected' } }],
-      'GET /api/integrations/gitlab/merge-requests?state=all': [409, { error: 'GitLab is not connected', detail: { reason: 'not_connected' } }],
     });
     const { unmount } = renderSession('/mr/12');
     expect((await screen.findByTestId('empty')).textContent).toContain('GitLab is not connected');

@@ -5,7 +5,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useMemo, useRef } from 'react';
 import { Link, Redirect, Route, Switch, useParams } from 'wouter';
 import { ApiError, reviewApi, sessionBase } from '../api/client';
-import { keys, useMergeRequests, useSession } from '../api/hooks';
+import { keys, useSession } from '../api/hooks';
 import { ReviewProvider } from '../api/review';
 import { Empty, ErrorMessage, Loading } from '../components/status';
 import { LineagePage } from '../lineage/LineagePage';
@@ -15,7 +15,7 @@ import { Waiting } from './Waiting';
 const ChecksPage = lazy(() => import('../checks/ChecksPage').then((m) => ({ default: m.ChecksPage })));
 const QueryPage = lazy(() => import('../query/QueryPage').then((m) => ({ default: m.QueryPage })));
 
-/** When another upload arrives while the review is open, its lineage and checks are fetched again. */
+/** When another upload arrives while the review is open, its lineage, checks and runs are fetched again. */
 function useRefreshOnUpload(base: string, revision: number | undefined) {
   const qc = useQueryClient();
   const seen = useRef(revision);
@@ -24,6 +24,7 @@ function useRefreshOnUpload(base: string, revision: number | undefined) {
     if (seen.current !== undefined && seen.current !== revision) {
       void qc.invalidateQueries({ queryKey: keys.info(base) });
       void qc.invalidateQueries({ queryKey: keys.checks(base) });
+      void qc.invalidateQueries({ queryKey: keys.runs(base) });
     }
     seen.current = revision;
   }, [qc, base, revision]);
@@ -44,14 +45,12 @@ function SessionError({ error, onRetry }: { error: unknown; onRetry: () => void 
 function SessionView({ iid }: { iid: number }) {
   const review = useMemo(() => reviewApi(sessionBase(iid)), [iid]);
   const session = useSession(iid);
-  const mrs = useMergeRequests('all', true);
-  const mr = mrs.data?.find((m) => m.iid === iid);
   useRefreshOnUpload(review.base, session.data?.revision);
 
   return (
     <ReviewProvider review={review}>
       <div className="session-page">
-        <SessionHeader iid={iid} session={session.data} mr={mr} />
+        <SessionHeader iid={iid} session={session.data} />
         {session.isPending ? (
           <Loading label={`Loading the session of !${iid}…`} />
         ) : session.error ? (

@@ -1,6 +1,6 @@
 // row_count_diff: `{"<node name>": {"base": n, "curr": n}}`; a side may be
 // null, with `base_meta` / `curr_meta` `{"status"}` saying why
-// (table_not_found, not_in_manifest...).
+// (table_not_found, not_in_manifest...), and `unique_id` (ours).
 import { isObj, num, obj, pick } from './common';
 
 export interface RowCountRow {
@@ -14,6 +14,8 @@ export interface RowCountRow {
   /** Why a side has no count (e.g. "table_not_found"), if the server said. */
   baseStatus: string | null;
   currentStatus: string | null;
+  /** The node counted, when the server says (ours does; the reference keys by name only). */
+  uniqueId: string | null;
 }
 
 export function adaptRowCount(result: unknown): RowCountRow[] {
@@ -29,7 +31,8 @@ export function adaptRowCount(result: unknown): RowCountRow[] {
         const s = obj(meta).status ?? o.status;
         return typeof s === 'string' ? s : null;
       };
-      return { name, base, current, delta, deltaPercent, baseStatus: status(o.base_meta), currentStatus: status(o.curr_meta) };
+      const uniqueId = typeof o.unique_id === 'string' && o.unique_id !== '' ? o.unique_id : null;
+      return { name, base, current, delta, deltaPercent, baseStatus: status(o.base_meta), currentStatus: status(o.curr_meta), uniqueId };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
