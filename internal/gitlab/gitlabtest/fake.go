@@ -562,8 +562,48 @@ type Fault struct {
 	// Delay holds the answer back (until the client gives up, if longer than
 	// its timeout).
 	Delay time.Duration
+	// Gate, when set, holds the request (after its write, with AfterWrite)
+	// until the test releases the gate: GitLab stuck on the request for as
+	// long as the test needs, while it kills the client for example. A
+	// request whose client went away meanwhile ends there (logged as 499):
+	// without AfterWrite nothing was written. Otherwise the fault goes on
+	// (Delay, Status, or the real answer).
+	Gate *Gate
 
 	hits int
+}
+
+// Gate holds the requests of a Fault until Release. Make one with NewGate.
+type Gate struct {
+	arrived     chan struct{}
+	arriveOnce  sync.Once
+	released    chan struct{}
+	releaseOnce sync.Once
+}
+
+// NewGate returns a closed gate. It is released when the test ends at the
+// latest, so that the fake can stop.
+func (s *Server) NewGate() *Gate {
+	g := &Gate{arrived: make(chan struct{}), released: make(chan struct{})}
+	s.t.Cleanup(g.Release)
+	return g
+}
+
+// Arrived is closed when the first request reaches the gate (after its
+// write, for an AfterWrite fault).
+func (g *Gate) Arrived() <-chan struct{} { return g.arrived }
+
+// Release lets the held requests go on, and every later one pass.
+func (g *Gate) Release() { g.releaseOnce.Do(func() { close(g.released) }) }
+
+// hold keeps r at the gate and reports whether its client is still there.
+func (g *Gate) hold(r *http.Request) bool {
+	g.arriveOnce.Do(func() { close(g.arrived) })
+	select {
+	case <-g.released:
+	case <-r.Context().Done():
+	}
+	return r.Context().Err() == nil
 }
 
 // Inject adds a fault. Faults are matched in the order they were added.

@@ -1,6 +1,7 @@
 package gitlabtest_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -205,4 +206,81 @@ func TestNotesRateLimitIsEnforcedPerUser(t *testing.T) {
 	if n := len(f.UserNotes(p.ID, mr.IID)); n != 3 || f.NotesRateLimitedCount() != 1 {
 		t.Errorf("%d notes, %d refused", n, f.NotesRateLimitedCount())
 	}
+}
+
+func TestGateHoldsARequestUntilReleased(t *testing.T) {
+	f := gitlabtest.New(t)
+	bot := f.AddUser("bot")
+	p := f.AddProject(42, "data/analytics")
+	f.SetMember(p, bot, gitlabtest.Maintainer)
+	mr := f.AddMergeRequests(p, bot, 1)[0]
+	tok := f.AddToken(bot, "t", []string{"api"}, "")
+	post := func(ctx context.Context) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL+"/api/v4/projects/42/merge_requests/1/notes", strings.NewReader(`{"body":"hi"}`))
+		req.Header.Set("PRIVATE-TOKEN", tok.Value)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	wait := func(g *gitlabtest.Gate) {
+		t.Helper()
+		select {
+		case <-g.Arrived():
+		case <-time.After(10 * time.Second):
+			t.Fatal("no request reached the gate")
+		}
+	}
+
+	// Held, then released: the real answer.
+	g := f.NewGate()
+	f.Inject(gitlabtest.Fault{Method: http.MethodPost, Path: "/notes", Gate: g})
+	done := make(chan int, 1)
+	go func() { code, _ := post(context.Background()); done <- code }()
+	wait(g)
+	if n := len(f.UserNotes(p.ID, mr.IID)); n != 0 {
+		t.Fatalf("%d notes while the request is held", n)
+	}
+	g.Release()
+	if code := <-done; code != http.StatusCreated || len(f.UserNotes(p.ID, mr.IID)) != 1 {
+		t.Fatalf("released: %d, %d notes", code, len(f.UserNotes(p.ID, mr.IID)))
+	}
+
+	// The client gone while held: nothing written, 499 in the log; with
+	// AfterWrite, the note was stored before the hold.
+	for _, afterWrite := range []bool{false, true} {
+		before := len(f.UserNotes(p.ID, mr.IID))
+		g := f.NewGate()
+		f.Inject(gitlabtest.Fault{Method: http.MethodPost, Path: "/notes", AfterWrite: afterWrite, Gate: g})
+		f.ResetLog()
+		ctx, cancel := context.WithCancel(context.Background())
+		errs := make(chan error, 1)
+		go func() { _, err := post(ctx); errs <- err }()
+		wait(g)
+		cancel()
+		if err := <-errs; err == nil {
+			t.Fatal("the cancelled request was answered")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(f.Requests()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond) // the handler notices the client left
+		}
+		g.Release()
+		if log := f.Requests(); len(log) != 1 || log[0].Status != 499 || !log[0].Faulted {
+			t.Errorf("after write %v: log %+v", afterWrite, log)
+		}
+		if n := len(f.UserNotes(p.ID, mr.IID)) - before; n != btoi(afterWrite) {
+			t.Errorf("after write %v: %d notes written", afterWrite, n)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

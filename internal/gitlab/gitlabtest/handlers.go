@@ -1,6 +1,7 @@
 package gitlabtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -80,6 +81,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		entry.Faulted = true
 		if f.AfterWrite {
 			s.route(&discard{h: http.Header{}}, r, path)
+		}
+		if f.Gate != nil {
+			// The body read first: net/http notices a client going away
+			// only once the body is consumed.
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if !f.Gate.hold(r) {
+				rec.status = 499
+				return
+			}
 		}
 		if f.Delay > 0 {
 			select {
