@@ -35,6 +35,7 @@ type serverFlags struct {
 	databaseURL, artifacts, public string
 	port, workers, notesPerMinute  int
 	maxUploadMB                    int64
+	jobLease                       time.Duration
 	demo, team, debug, jsonLogs    bool
 }
 
@@ -109,6 +110,10 @@ server with Ctrl-C: runs in flight are cancelled and everything is saved.`,
 	f.StringVar(&o.caFile, "gitlab-ca-file", "", "PEM bundle of extra certificate authorities (self-managed GitLab behind a private CA)")
 	f.BoolVar(&o.debug, "debug", false, "log every request and GitLab call (never a token or a query)")
 	f.BoolVar(&o.jsonLogs, "log-json", false, "write logs as JSON lines instead of text")
+	// How long a job claimed by an instance that died stays out of reach
+	// of the others; tests that kill a server shorten it.
+	f.DurationVar(&o.jobLease, "job-lease", 0, "how long a claimed job stays this instance's before another may take it over (default 2m; running jobs extend it)")
+	_ = f.MarkHidden("job-lease")
 	cmd.AddCommand(a.rotateKeyCmd(&o))
 	return cmd
 }
@@ -126,6 +131,9 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	}
 	if o.notesPerMinute <= 0 {
 		return fmt.Errorf("--notes-per-minute %d: give a positive number (gitlab.com allows 60 a minute)", o.notesPerMinute)
+	}
+	if o.jobLease < 0 || (o.jobLease > 0 && o.jobLease < time.Second) {
+		return fmt.Errorf("--job-lease %s: give at least 1s (running jobs extend their lease every third of it)", o.jobLease)
 	}
 	if o.port < 0 || o.port > 65535 {
 		return fmt.Errorf("--port %d is not a port number", o.port)
@@ -169,6 +177,9 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	gl.CAFile = o.caFile
 	jobs := serverJobs
 	jobs.Workers, jobs.NotesRate = workers, store.RateLimit{Limit: o.notesPerMinute, Per: time.Minute}
+	if o.jobLease > 0 {
+		jobs.Lease = o.jobLease
+	}
 	opts := server.Options{
 		Store: st, Blobs: blobs, MaxUploadSize: o.maxUploadMB << 20, Jobs: jobs, PublicURL: publicURL,
 		Token: token, GitLab: gl, Logger: log, Version: version, SyncInterval: serverSyncInterval,
