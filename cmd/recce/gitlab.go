@@ -610,15 +610,17 @@ func (g *gitlabCLI) readTokenInput() (string, error) {
 }
 
 type connectResult struct {
-	Connected bool           `json:"connected"`
-	Mode      gitlab.Mode    `json:"mode"`
-	GitLabURL string         `json:"gitlab_url"`
-	Project   string         `json:"project"`
-	ProjectID int64          `json:"project_id"`
-	User      string         `json:"user"`
-	WebhookID int64          `json:"webhook_id,omitempty"`
-	Database  string         `json:"database"`
-	Check     *gitlab.Report `json:"check"`
+	Connected bool        `json:"connected"`
+	Mode      gitlab.Mode `json:"mode"`
+	GitLabURL string      `json:"gitlab_url"`
+	Project   string      `json:"project"`
+	ProjectID int64       `json:"project_id"`
+	User      string      `json:"user"`
+	WebhookID int64       `json:"webhook_id,omitempty"`
+	// OldWebhook is the webhook of the replaced connection, deleted.
+	OldWebhook *webhookRemoval `json:"old_webhook,omitempty"`
+	Database   string          `json:"database"`
+	Check      *gitlab.Report  `json:"check"`
 }
 
 func (g *gitlabCLI) connectCmd() *cobra.Command {
@@ -681,10 +683,30 @@ events, with a generated secret (needs the api scope and the Maintainer role).`,
 			if conn.TokenSealed, err = box.Seal([]byte(token), purposeToken); err != nil {
 				return err
 			}
-			if hookURL != "" {
-				if r.Mode != gitlab.ModeFull {
-					return errors.New("--create-webhook needs a token with the api scope; this one is read only")
+			if hookURL != "" && r.Mode != gitlab.ModeFull {
+				return errors.New("--create-webhook needs a token with the api scope; this one is read only")
+			}
+			st, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			prev, err := st.Connection(ctx)
+			if err != nil && !errors.Is(err, store.ErrNotConnected) {
+				return err
+			}
+			// The webhook of the same project stays, as in the server's
+			// Settings: its secret does not depend on the token. One that
+			// this connection replaces is deleted once the new one is stored.
+			var oldHook *store.Connection
+			if prev != nil && prev.WebhookID != 0 {
+				if prev.GitLabURL == conn.GitLabURL && prev.ProjectID == conn.ProjectID && hookURL == "" {
+					conn.WebhookID, conn.WebhookURL, conn.WebhookSecretSealed = prev.WebhookID, prev.WebhookURL, prev.WebhookSecretSealed
+				} else {
+					oldHook = prev
 				}
+			}
+			if hookURL != "" {
 				hookSecret, err := newWebhookSecret()
 				if err != nil {
 					return err
@@ -700,25 +722,31 @@ events, with a generated secret (needs the api scope and the Maintainer role).`,
 			}
 			b, _ := json.Marshal(r)
 			conn.CheckJSON = string(b)
-			st, err := g.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			if err := st.SaveConnection(ctx, conn); err != nil {
 				return err
 			}
+			var hookRemoved *webhookRemoval
+			if oldHook != nil {
+				hookRemoved = &webhookRemoval{ID: oldHook.WebhookID, Deleted: true}
+				if err := g.deleteWebhook(ctx, oldHook); err != nil {
+					hookRemoved.Deleted, hookRemoved.Error = false, err.Error()
+				}
+			}
 			res := connectResult{Connected: true, Mode: r.Mode, GitLabURL: r.GitLabURL, Project: r.Project.Path, ProjectID: r.Project.ID,
-				User: r.User.Username, WebhookID: conn.WebhookID, Database: st.Path(), Check: r}
+				User: r.User.Username, WebhookID: conn.WebhookID, OldWebhook: hookRemoved, Database: st.Path(), Check: r}
 			if format == "json" {
 				return writeJSON(g.a.stdout, res)
 			}
 			w := g.a.stdout
 			printReport(w, r)
 			fmt.Fprintf(w, "\n%s %s on %s as %s (mode %s). Stored in %s.\n", term.Green(w, "Connected"), r.Project.Path, r.GitLabURL, r.User.Username, r.Mode, st.Path())
-			if conn.WebhookID != 0 {
+			switch {
+			case hookURL != "":
 				fmt.Fprintf(w, "Created the project webhook %d for merge request events → %s.\n", conn.WebhookID, hookURL)
+			case conn.WebhookID != 0:
+				fmt.Fprintf(w, "The project webhook %d is kept.\n", conn.WebhookID)
 			}
+			printWebhookRemoval(w, hookRemoved, oldHook)
 			return nil
 		},
 	}
@@ -740,28 +768,34 @@ func (g *gitlabCLI) disconnectCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "disconnect",
-		Short: "Remove the stored GitLab connection and its token (no copy left in the database files)",
+		Short: "Remove the stored GitLab connection, its token (no copy left in the database files) and the webhook it made",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := g.openStore(cmd.Context())
+			ctx := cmd.Context()
+			st, err := g.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			conn, err := st.Connection(cmd.Context())
+			conn, err := st.Connection(ctx)
 			if err != nil && !errors.Is(err, store.ErrNotConnected) {
 				return err
 			}
-			removed, err := st.DeleteConnection(cmd.Context())
+			// The webhook goes first, while its token is still stored; a
+			// failure there is told but does not keep the connection.
+			var hook *webhookRemoval
+			if conn != nil && conn.WebhookID != 0 {
+				hook = &webhookRemoval{ID: conn.WebhookID, Deleted: true}
+				if err := g.deleteWebhook(ctx, conn); err != nil {
+					hook.Deleted, hook.Error = false, err.Error()
+				}
+			}
+			removed, err := st.DeleteConnection(ctx)
 			if err != nil {
 				return err
 			}
 			if format == "json" {
-				out := map[string]any{"disconnected": removed, "database": st.Path()}
-				if conn != nil && conn.WebhookID != 0 {
-					out["webhook_id"] = conn.WebhookID
-				}
-				return writeJSON(g.a.stdout, out)
+				return writeJSON(g.a.stdout, map[string]any{"disconnected": removed, "database": st.Path(), "webhook": hook})
 			}
 			w := g.a.stdout
 			if !removed {
@@ -769,15 +803,50 @@ func (g *gitlabCLI) disconnectCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(w, "Disconnected from %s on %s: the token and the webhook secret were erased from %s.\n", conn.ProjectPath, conn.GitLabURL, st.Path())
-			if conn.WebhookID != 0 {
-				fmt.Fprintf(w, "The project webhook %d still exists in GitLab: remove it in %s/%s/-/hooks.\n", conn.WebhookID, conn.GitLabURL, conn.ProjectPath)
-			}
+			printWebhookRemoval(w, hook, conn)
 			fmt.Fprintf(w, "To revoke the token itself, go to %s.\n", gitlab.TokenSettingsURL(conn.GitLabURL))
 			return nil
 		},
 	}
 	addFormatFlag(cmd, &format, "text", "json")
 	return cmd
+}
+
+// webhookRemoval tells what became of the connection's webhook.
+type webhookRemoval struct {
+	ID      int64  `json:"id"`
+	Deleted bool   `json:"deleted"`
+	Error   string `json:"error,omitempty"`
+}
+
+// printWebhookRemoval tells what became of conn's webhook, if it had one.
+func printWebhookRemoval(w io.Writer, hook *webhookRemoval, conn *store.Connection) {
+	switch {
+	case hook == nil:
+	case hook.Deleted:
+		fmt.Fprintf(w, "Deleted the project webhook %d of %s in GitLab.\n", hook.ID, conn.ProjectPath)
+	default:
+		fmt.Fprintf(w, "%s The project webhook %d of %s could not be deleted (%s): remove it in %s/%s/-/hooks.\n",
+			term.Yellow(w, "!"), hook.ID, conn.ProjectPath, hook.Error, conn.GitLabURL, conn.ProjectPath)
+	}
+}
+
+// deleteWebhook deletes the connection's project webhook with its own
+// stored token, on its own instance.
+func (g *gitlabCLI) deleteWebhook(ctx context.Context, conn *store.Connection) error {
+	box, err := secret.Load(g.a.getenv, "")
+	if err != nil {
+		return err
+	}
+	token, err := box.Open(conn.TokenSealed, purposeToken)
+	if err != nil {
+		return err
+	}
+	c, err := gitlab.New(gitlab.Options{URL: conn.GitLabURL, Token: string(token), CAFile: g.caFile, Retry: g.retry, Logger: g.logger()})
+	if err != nil {
+		return err
+	}
+	return c.DeleteWebhook(ctx, strconv.FormatInt(conn.ProjectID, 10), conn.WebhookID)
 }
 
 func (g *gitlabCLI) syncCmd() *cobra.Command {

@@ -346,6 +346,21 @@ func TestGitLabConnectStoreSyncDisconnect(t *testing.T) {
 	if len(hooks) != 1 || hooks[0].URL != hook || len(hooks[0].Token) < 32 {
 		t.Fatalf("hooks = %+v", hooks)
 	}
+	// Connecting again keeps the project's webhook (its secret does not
+	// depend on the token); asking for a new one replaces the old one.
+	out, errOut, code = e.run(t, ws, e.token.Value+"\n", "gitlab", "connect", "--gitlab-url", e.fake.URL, "--project", "data/analytics", "--data-dir", e.dataDir)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("The project webhook %d is kept", hooks[0].ID)) || len(e.fake.Hooks()) != 1 {
+		t.Fatalf("reconnect: %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = e.run(t, ws, e.token.Value+"\n", "gitlab", "connect", "--gitlab-url", e.fake.URL, "--project", "data/analytics",
+		"--create-webhook", hook, "--data-dir", e.dataDir)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("Deleted the project webhook %d of data/analytics", hooks[0].ID)) {
+		t.Fatalf("reconnect with a new webhook: %d\n%s\n%s", code, out, errOut)
+	}
+	if again := e.fake.Hooks(); len(again) != 1 || again[0].ID == hooks[0].ID {
+		t.Fatalf("hooks after replacing the webhook: %+v", again)
+	}
+	hooks = e.fake.Hooks()
 	keyFile := filepath.Join(e.cfgDir, "recce", "secret.key")
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v", err)
@@ -389,8 +404,11 @@ func TestGitLabConnectStoreSyncDisconnect(t *testing.T) {
 	}
 
 	out, _, code = e.run(t, ws, "", "gitlab", "disconnect", "--data-dir", e.dataDir)
-	if code != 0 || !strings.Contains(out, "erased") {
+	if code != 0 || !strings.Contains(out, "erased") || !strings.Contains(out, fmt.Sprintf("Deleted the project webhook %d of data/analytics", hooks[0].ID)) {
 		t.Fatalf("disconnect: %d %s", code, out)
+	}
+	if left := e.fake.Hooks(); len(left) != 0 {
+		t.Fatalf("the webhook outlived the connection: %+v", left)
 	}
 	db := filepath.Join(e.dataDir, store.FileName)
 	for _, suffix := range []string{"", "-wal"} {
@@ -400,6 +418,46 @@ func TestGitLabConnectStoreSyncDisconnect(t *testing.T) {
 				t.Fatalf("a sealed secret is still in %s%s after disconnect", db, suffix)
 			}
 		}
+	}
+	_, errOut, code = e.run(t, ws, "", "gitlab", "doctor", "--data-dir", e.dataDir)
+	if code != 1 || !strings.Contains(errOut, "recce gitlab connect") {
+		t.Fatalf("doctor after disconnect: %d %s", code, errOut)
+	}
+}
+
+// A webhook GitLab will not delete any more (the token was revoked since)
+// does not keep the connection: it is erased, and the user told where to
+// remove the hook by hand.
+func TestGitLabDisconnectWhenTheWebhookCannotBeDeleted(t *testing.T) {
+	e := newGLEnv(t)
+	ws := e.workstation()
+	tok := e.fake.AddToken(e.bot, "soon revoked", []string{"api"}, "")
+	_, errOut, code := e.run(t, ws, tok.Value, "gitlab", "connect", "--gitlab-url", e.fake.URL, "--project", "data/analytics",
+		"--create-webhook", "https://recce.example.com/api/integrations/gitlab/webhook", "--data-dir", e.dataDir)
+	if code != 0 {
+		t.Fatalf("connect: %d %s", code, errOut)
+	}
+	e.fake.UpdateToken(tok, func(t *gitlabtest.Token) { t.Revoked = true })
+	out, errOut, code := e.run(t, ws, "", "gitlab", "disconnect", "--data-dir", e.dataDir, "--format", "json")
+	if code != 0 {
+		t.Fatalf("disconnect: %d %s %s", code, out, errOut)
+	}
+	var got struct {
+		Disconnected bool `json:"disconnected"`
+		Webhook      struct {
+			ID      int64  `json:"id"`
+			Deleted bool   `json:"deleted"`
+			Error   string `json:"error"`
+		} `json:"webhook"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !got.Disconnected || got.Webhook.ID == 0 || got.Webhook.Deleted || !strings.Contains(got.Webhook.Error, "revoked") {
+		t.Fatalf("disconnect = %+v", got)
+	}
+	if len(e.fake.Hooks()) != 1 {
+		t.Fatalf("hooks = %+v", e.fake.Hooks())
 	}
 	_, errOut, code = e.run(t, ws, "", "gitlab", "doctor", "--data-dir", e.dataDir)
 	if code != 1 || !strings.Contains(errOut, "recce gitlab connect") {

@@ -426,6 +426,28 @@ func (c *Client) CreateWebhook(ctx context.Context, project, hookURL, secret str
 	return h.ID, nil
 }
 
+// DeleteWebhook removes the project hook that CreateWebhook made. A hook
+// already gone (404) is not an error: deleting is idempotent, so the client
+// may retry it.
+func (c *Client) DeleteWebhook(ctx context.Context, project string, id int64) error {
+	op := fmt.Sprintf("delete the webhook %d of %s", id, project)
+	if _, err := c.requireWrite(ctx, op); err != nil {
+		return err
+	}
+	_, err := c.api.Projects.DeleteProjectHook(project, id, ctxOpt(ctx, idempotentWrite))
+	if err == nil {
+		return nil
+	}
+	e := c.fail(op, err)
+	switch KindOf(e) {
+	case KindNotFound:
+		return nil
+	case KindForbidden:
+		e.(*Error).Hint = "deleting a webhook needs the Maintainer role on the project"
+	}
+	return e
+}
+
 // scrubErr2 also removes the webhook secret from an error.
 func (c *Client) scrubErr2(err error, secret string) error {
 	var e *Error

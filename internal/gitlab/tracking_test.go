@@ -252,4 +252,20 @@ func TestCreateWebhook(t *testing.T) {
 	if KindOf(err) != KindForbidden || !strings.Contains(err.Error(), "Maintainer") || strings.Contains(err.Error(), "whsec-other-secret") {
 		t.Fatalf("err = %v", err)
 	}
+
+	// Nor delete it; the Maintainer can, and deleting again is not an error.
+	if err := e.client(t, tok).DeleteWebhook(t.Context(), "data/analytics", id); KindOf(err) != KindForbidden || !strings.Contains(err.Error(), "Maintainer") {
+		t.Fatalf("developer delete: %v", err)
+	}
+	if len(e.fake.Hooks()) != 1 {
+		t.Fatal("a refused delete removed the hook")
+	}
+	for range 2 {
+		if err := e.client(t, e.token).DeleteWebhook(t.Context(), "data/analytics", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hooks := e.fake.Hooks(); len(hooks) != 0 {
+		t.Fatalf("hooks after delete = %+v", hooks)
+	}
 }

@@ -299,18 +299,40 @@ func (s *Server) storeConnection(ctx context.Context, project, token string, rep
 	if rep.Token != nil {
 		conn.TokenName, conn.TokenExpiresAt = rep.Token.Name, rep.Token.ExpiresAt
 	}
-	if prev, err := s.connection(ctx); err != nil {
+	prev, err := s.connection(ctx)
+	if err != nil {
 		return err
-	} else if prev != nil && prev.GitLabURL == conn.GitLabURL && prev.ProjectID == conn.ProjectID {
+	}
+	sameProject := prev != nil && prev.GitLabURL == conn.GitLabURL && prev.ProjectID == conn.ProjectID
+	if sameProject {
 		conn.WebhookID, conn.WebhookURL, conn.WebhookSecretSealed = prev.WebhookID, prev.WebhookURL, prev.WebhookSecretSealed
 	}
-	return s.opts.Store.SaveConnection(ctx, conn)
+	if err := s.opts.Store.SaveConnection(ctx, conn); err != nil {
+		return err
+	}
+	if prev != nil && prev.WebhookID != 0 && !sameProject {
+		// Its secret is gone with the old connection: every delivery
+		// would be refused. The outcome is logged.
+		s.removeWebhook(ctx, prev)
+	}
+	return nil
 }
 
-// deleteGitLab answers DELETE /api/integrations/gitlab (204): the
-// connection and its secrets are erased from the database files. The
+// deleteGitLab answers DELETE /api/integrations/gitlab (200
+// {"disconnected", "webhook"}): the project webhook the connection made is
+// deleted in GitLab, then the connection and its secrets are erased from
+// the database files. A webhook GitLab would not delete does not keep the
+// connection: the answer says so, with where to remove it by hand. The
 // token itself stays valid in GitLab until revoked there.
 func (s *Server) deleteGitLab(w http.ResponseWriter, r *http.Request) error {
+	conn, err := s.connection(r.Context())
+	if err != nil {
+		return err
+	}
+	var hook *webhookRemoval
+	if conn != nil && conn.WebhookID != 0 {
+		hook = s.removeWebhook(r.Context(), conn)
+	}
 	removed, err := s.opts.Store.DeleteConnection(r.Context())
 	if err != nil {
 		return err
@@ -318,8 +340,44 @@ func (s *Server) deleteGitLab(w http.ResponseWriter, r *http.Request) error {
 	if removed {
 		s.log.Info("GitLab disconnected")
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeJSON(w, http.StatusOK, map[string]any{"disconnected": removed, "webhook": hook})
 	return nil
+}
+
+// webhookRemoval tells what became of a connection's project webhook.
+type webhookRemoval struct {
+	ID          int64  `json:"id"`
+	Deleted     bool   `json:"deleted"`
+	Error       string `json:"error,omitempty"`
+	SettingsURL string `json:"settings_url"` // where to remove it by hand
+}
+
+// removeWebhook deletes conn's project webhook with conn's own token.
+func (s *Server) removeWebhook(ctx context.Context, conn *store.Connection) *webhookRemoval {
+	res := &webhookRemoval{ID: conn.WebhookID, SettingsURL: conn.GitLabURL + "/" + conn.ProjectPath + "/-/hooks"}
+	err := func() error {
+		box, err := s.opts.Secrets()
+		if err != nil {
+			return err
+		}
+		token, err := box.Open(conn.TokenSealed, gitlab.SecretPurposeToken)
+		if err != nil {
+			return err
+		}
+		c, err := s.client(conn.GitLabURL, string(token))
+		if err != nil {
+			return err
+		}
+		return c.DeleteWebhook(ctx, strconv.FormatInt(conn.ProjectID, 10), conn.WebhookID)
+	}()
+	if err != nil {
+		res.Error = err.Error()
+		s.log.Warn("the GitLab webhook could not be deleted", "hook_id", conn.WebhookID, "err", err)
+		return res
+	}
+	res.Deleted = true
+	s.log.Info("GitLab webhook deleted", "hook_id", conn.WebhookID)
+	return res
 }
 
 // gitlabError maps a GitLab failure to an answer: 404 for a merge request

@@ -138,14 +138,18 @@ func TestGitLabConnection(t *testing.T) {
 	}
 
 	// Disconnect: gone from the store.
-	h.ok(204, "DELETE", "/api/integrations/gitlab", nil)
+	if m := h.ok(200, "DELETE", "/api/integrations/gitlab", nil).object(t); m["disconnected"] != true || m["webhook"] != nil {
+		t.Errorf("DELETE: %v", m)
+	}
 	if _, err := h.store.Connection(t.Context()); !errors.Is(err, store.ErrNotConnected) {
 		t.Errorf("after DELETE: %v", err)
 	}
 	if m := h.ok(200, "GET", "/api/integrations/gitlab", nil).object(t); m["connected"] != false {
 		t.Errorf("after DELETE: %v", m)
 	}
-	h.ok(204, "DELETE", "/api/integrations/gitlab", nil)
+	if m := h.ok(200, "DELETE", "/api/integrations/gitlab", nil).object(t); m["disconnected"] != false {
+		t.Errorf("second DELETE: %v", m)
+	}
 	h.ok(409, "GET", "/api/integrations/gitlab/merge-requests", nil)
 	h.ok(409, "POST", "/api/integrations/gitlab/merge-requests/sync", nil)
 }

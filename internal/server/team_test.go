@@ -577,6 +577,43 @@ func TestCreateWebhookFromTheServer(t *testing.T) {
 	if r := h.request("POST", webhookPath+"/create", nil); r.status != 403 || len(e.fake.Writes()) != 0 {
 		t.Errorf("read-only: %d %s, %d writes", r.status, r.body, len(e.fake.Writes()))
 	}
+	// Nor delete it: disconnecting still erases the connection and says
+	// where to remove the webhook by hand.
+	m := h.ok(200, "DELETE", "/api/integrations/gitlab", nil).object(t)
+	wh, _ := m["webhook"].(map[string]any)
+	if m["disconnected"] != true || wh == nil || wh["deleted"] != false || !strings.Contains(wh["error"].(string), "read") ||
+		wh["settings_url"] != e.fake.URL+"/data/analytics/-/hooks" || len(e.fake.Writes()) != 0 || len(e.fake.Hooks()) != 1 {
+		t.Errorf("read-only disconnect: %v, %d writes", m, len(e.fake.Writes()))
+	}
+
+	// With api, disconnecting deletes the webhook it made.
+	e.connect(h, e.api, 200)
+	h.ok(200, "POST", webhookPath+"/create", nil)
+	if n := len(e.fake.Hooks()); n != 2 {
+		t.Fatalf("hooks: %d", n)
+	}
+	id := e.fake.Hooks()[1].ID
+	h.addSecrets(e.fake.Hooks()[1].Token)
+	m = h.ok(200, "DELETE", "/api/integrations/gitlab", nil).object(t)
+	if wh, _ := m["webhook"].(map[string]any); wh == nil || wh["deleted"] != true || wh["id"] != float64(id) {
+		t.Errorf("disconnect: %v", m)
+	}
+	if hooks := e.fake.Hooks(); len(hooks) != 1 || hooks[0].ID == id {
+		t.Errorf("hooks after disconnect: %+v", hooks)
+	}
+
+	// Connecting to another project deletes the webhook of the one it
+	// replaces (its secret goes with the old connection).
+	e.connect(h, e.api, 200)
+	h.ok(200, "POST", webhookPath+"/create", nil)
+	id = e.fake.Hooks()[1].ID
+	h.addSecrets(e.fake.Hooks()[1].Token)
+	elsewhere := e.fake.AddProject(77, "data/elsewhere")
+	e.fake.SetMember(elsewhere, &gitlabtest.User{ID: e.api.UserID}, gitlabtest.Maintainer)
+	h.ok(200, "PUT", "/api/integrations/gitlab", map[string]any{"gitlab_url": e.fake.URL, "token": e.api.Value, "project": "data/elsewhere"})
+	if hooks := e.fake.Hooks(); len(hooks) != 1 || hooks[0].ID == id {
+		t.Errorf("hooks after moving to another project: %+v", hooks)
+	}
 }
 
 // An upload whose manifests cannot be parsed is taken (it is a state

@@ -283,6 +283,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.setStatus(w, r, p, level, rest[1])
 	case len(rest) == 1 && rest[0] == "hooks":
 		s.hooksRoute(w, r, p, level)
+	case len(rest) == 2 && rest[0] == "hooks" && r.Method == http.MethodDelete:
+		s.deleteHook(w, p, level, rest[1])
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "404 Not Found"})
 	}
@@ -819,6 +821,24 @@ func (s *Server) hooksRoute(w http.ResponseWriter, r *http.Request, p *Project, 
 	default:
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "405 Not Allowed"})
 	}
+}
+
+// deleteHook answers DELETE /projects/:id/hooks/:hook_id: 204, or GitLab's
+// "404 Not found" for a hook that is not the project's.
+func (s *Server) deleteHook(w http.ResponseWriter, p *Project, level int, idStr string) {
+	if level < Maintainer {
+		message(w, http.StatusForbidden, "403 Forbidden")
+		return
+	}
+	id, _ := strconv.ParseInt(idStr, 10, 64)
+	for i, h := range s.hooks {
+		if h.ID == id && h.ProjectID == p.ID {
+			s.hooks = append(s.hooks[:i], s.hooks[i+1:]...)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	message(w, http.StatusNotFound, "404 Not found")
 }
 
 // ---- CI jobs ----

@@ -7,6 +7,7 @@ import type {
   CheckPatch,
   Comment,
   ConnectRequest,
+  DisconnectResult,
   GitLabConnection,
   Info,
   Job,
@@ -134,7 +135,8 @@ export const api = {
 
   gitlab: () => request<GitLabConnection>('GET', '/api/integrations/gitlab'),
   connectGitLab: (req: ConnectRequest) => request<GitLabConnection>('PUT', '/api/integrations/gitlab', req),
-  disconnectGitLab: () => request<void>('DELETE', '/api/integrations/gitlab'),
+  /** Deletes the connection, and in GitLab the project webhook it made. */
+  disconnectGitLab: () => request<DisconnectResult>('DELETE', '/api/integrations/gitlab'),
   /** Creates the project's webhook (merge request events); answers as gitlab(). */
   createWebhook: () => request<GitLabConnection>('POST', '/api/integrations/gitlab/webhook/create', {}),
   mergeRequests: (state: string) =>

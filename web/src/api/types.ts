@@ -218,6 +218,12 @@ export interface GitLabRejection {
   project?: GitLabConnection['project'];
 }
 
+/** DELETE /api/integrations/gitlab: what became of the project webhook the connection made. */
+export interface DisconnectResult {
+  disconnected: boolean;
+  webhook: { id: number; deleted: boolean; error?: string; settings_url: string } | null;
+}
+
 export interface ConnectRequest {
   gitlab_url: string;
   token: string;

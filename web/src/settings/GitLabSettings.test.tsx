@@ -89,4 +89,44 @@ describe('GitLab settings', () => {
     await waitFor(() => expect((screen.getByLabelText('Project') as HTMLInputElement).value).toBe('data/analytics'));
     expect((screen.getByLabelText('Personal access token') as HTMLInputElement).value).toBe('');
   });
+  it('disconnects, and says where to remove a webhook GitLab would not delete', async () => {
+    let connected = true;
+    const fetch = vi.fn(async (path: string, init?: RequestInit) => {
+      const key = `${init?.method ?? 'GET'} ${path}`;
+      if (key === 'DELETE /api/integrations/gitlab') {
+        connected = false;
+        return Response.json({
+          disconnected: true,
+          webhook: { id: 5, deleted: false, error: 'the token was revoked', settings_url: 'https://gitlab.example.com/data/analytics/-/hooks' },
+        });
+      }
+      if (key === 'GET /api/integrations/gitlab')
+        return Response.json(
+          connected
+            ? {
+                connected: true,
+                mode: 'full',
+                gitlab_url: 'https://gitlab.example.com',
+                project: { id: 42, path: 'data/analytics', access_level: 40, role: 'maintainer' },
+                user: { id: 7, username: 'recce-bot' },
+                token: { name: 'Recce Integration', scopes: ['api'], expires_at: '2027-01-31', days_left: 68 },
+                checks: [],
+                webhook: { url: 'https://recce.example.com/api/integrations/gitlab/webhook', configured: true },
+              }
+            : { connected: false },
+        );
+      return Response.json({ error: 'no route' }, { status: 404 });
+    });
+    vi.stubGlobal('fetch', fetch);
+    renderSettings();
+    fireEvent.click(await screen.findByTestId('gitlab-disconnect'));
+    expect(screen.getByRole('group', { name: 'Confirm disconnect' }).textContent).toContain('and the project webhook in GitLab');
+    fireEvent.click(screen.getByRole('button', { name: 'Yes, disconnect' }));
+    const left = await screen.findByTestId('gitlab-webhook-left');
+    expect(left.textContent).toContain('webhook 5 could not be deleted in GitLab (the token was revoked)');
+    expect(screen.getByRole('link', { name: 'remove it in the project’s webhook settings' }).getAttribute('href')).toBe(
+      'https://gitlab.example.com/data/analytics/-/hooks',
+    );
+    expect(await screen.findByLabelText('Personal access token')).toBeTruthy();
+  });
 });

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { ApiError, tokenSettingsUrl } from '../api/client';
 import { useConnectGitLab, useDisconnectGitLab, useGitLab } from '../api/hooks';
-import type { GitLabRejection } from '../api/types';
+import type { DisconnectResult, GitLabRejection } from '../api/types';
 import { ErrorMessage, Loading } from '../components/status';
 import { ConnectForm, DEFAULT_GITLAB_URL } from './ConnectForm';
 import { ConnectionResult } from './ConnectionResult';
@@ -26,6 +26,21 @@ function Guide({ gitlabUrl, withScopes }: { gitlabUrl: string; withScopes: boole
         lets Recce read them. Copy the token right away (GitLab shows it once) and paste it below. You need the Maintainer or Owner role on
         the project.
       </p>
+    </div>
+  );
+}
+
+/** After a disconnect, a webhook GitLab would not delete: where to remove it by hand. */
+function WebhookLeft({ result }: { result?: DisconnectResult }) {
+  const hook = result?.webhook;
+  if (!hook || hook.deleted) return null;
+  return (
+    <div className="banner" role="status" data-testid="gitlab-webhook-left">
+      Disconnected, but the project webhook {hook.id} could not be deleted in GitLab ({hook.error}). It can no longer reach Recce:{' '}
+      <a href={hook.settings_url} target="_blank" rel="noreferrer">
+        remove it in the project’s webhook settings
+      </a>
+      .
     </div>
   );
 }
@@ -58,7 +73,7 @@ export function GitLabSettings() {
             </button>
             {confirmDisconnect ? (
               <span role="group" aria-label="Confirm disconnect">
-                Disconnect GitLab? The stored token is deleted.{' '}
+                Disconnect GitLab? The stored token is deleted{c.webhook?.configured ? ', and the project webhook in GitLab' : ''}.{' '}
                 <button type="button" className="danger" autoFocus onClick={() => disconnect.mutate(undefined, { onSuccess: () => setConfirmDisconnect(false) })}>
                   Yes, disconnect
                 </button>
@@ -75,6 +90,7 @@ export function GitLabSettings() {
           {disconnect.error && <ErrorMessage error={disconnect.error} title="Cannot disconnect" />}
         </>
       )}
+      {!c.connected && <WebhookLeft result={disconnect.data} />}
       {showForm && (
         <>
           {!c.connected && <Guide gitlabUrl={lastUrl} withScopes={!refused} />}
