@@ -108,9 +108,29 @@ func (s *Server) catchUpOutdated(projectID int64) {
 	}
 }
 
+// defaultBlobGrace is how long an uploaded blob no session uses is kept:
+// long enough for work begun on the upload it belonged to (a check run, a
+// download of the state) to finish.
+const defaultBlobGrace = time.Hour
+
 // prune forgets finished jobs and webhook delivery keys older than keep
-// (dead jobs stay, for an administrator to look at).
+// (dead jobs stay, for an administrator to look at), and deletes the
+// uploaded blobs no session has used for the grace period: a session
+// keeps its latest upload only.
 func (s *Server) prune() {
+	if s.opts.Blobs != nil {
+		grace := s.opts.BlobGrace
+		if grace <= 0 {
+			grace = defaultBlobGrace
+		}
+		n, err := s.opts.Store.CollectBlobs(s.ctx, grace, 500, s.opts.Blobs.Delete)
+		s.metrics.blobsCollected.Add(float64(n))
+		if err != nil {
+			s.log.Warn("deleting unused upload blobs failed (they stay for the next round)", "deleted", n, "error", err)
+		} else if n > 0 {
+			s.log.Info("unused upload blobs deleted", "count", n)
+		}
+	}
 	before := s.now().Add(-keep)
 	if _, err := s.opts.Store.PruneJobs(s.ctx, before); err != nil {
 		s.log.Warn("pruning old jobs failed", "error", err)

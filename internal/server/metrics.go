@@ -30,6 +30,7 @@ type metrics struct {
 	rateLimitWaits  *prometheus.CounterVec
 	rateLimitWaited *prometheus.CounterVec
 	uploads         *prometheus.CounterVec
+	blobsCollected  prometheus.Counter
 }
 
 func newMetrics(st *store.Store) *metrics {
@@ -53,9 +54,11 @@ func newMetrics(st *store.Store) *metrics {
 	m.rateLimitWaited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recce_rate_limit_wait_seconds_total",
 		Help: "Time spent (or scheduled) waiting for rate limits, by source."}, []string{"source"})
 	m.uploads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "recce_uploads_total",
-		Help: "Pipeline uploads by outcome: accepted, unauthorized, forbidden, too_large, invalid, not_found, gitlab_unavailable, project."}, []string{"outcome"})
+		Help: "Pipeline uploads by outcome: accepted, unauthorized, forbidden, too_large, invalid, not_found, gitlab_unavailable, project, retry."}, []string{"outcome"})
+	m.blobsCollected = prometheus.NewCounter(prometheus.CounterOpts{Name: "recce_blobs_collected_total",
+		Help: "Uploaded artifact blobs deleted because no session has used them for an hour (replaced or refused uploads)."})
 	m.reg.MustRegister(m.requests, m.requestDuration, m.jobs, m.jobDuration, m.gitlabRequests, m.gitlabDuration,
-		m.rateLimitWaits, m.rateLimitWaited, m.uploads, &queueCollector{st: st},
+		m.rateLimitWaits, m.rateLimitWaited, m.uploads, m.blobsCollected, &queueCollector{st: st},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m

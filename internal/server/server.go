@@ -120,6 +120,10 @@ type Options struct {
 	// still work).
 	SyncInterval    time.Duration
 	RecheckInterval time.Duration
+	// BlobGrace is how long an uploaded blob that no session uses (a
+	// replaced or refused upload) is kept before the background round
+	// deletes it; 0 means an hour.
+	BlobGrace time.Duration
 
 	// Token is RECCE_SERVER_TOKEN: "" means no sign-in, loopback only.
 	Token string

@@ -3,13 +3,17 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"gitlab.com/recce-go/recce/internal/blob"
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
 	"gitlab.com/recce-go/recce/internal/pgtest"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -665,5 +669,94 @@ func TestJobsEndpoint(t *testing.T) {
 	}
 	if r := h.request("POST", "/api/jobs/999999/retry", nil); r.status != 404 {
 		t.Errorf("retry of no job: %d", r.status)
+	}
+}
+
+// A session keeps its latest upload: the blob it replaced is deleted after
+// the grace period, but never one that a session still uses, even when the
+// same bytes come again in a refused upload.
+func TestReplacedUploadsAreCollected(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.BlobGrace = time.Millisecond })
+	e := connected(t, h)
+	mr, other := e.mrs[0], e.mrs[1]
+	upload := func(iid int64, state []byte, want int, mr *gitlabtest.MergeRequest) string {
+		t.Helper()
+		var res struct {
+			Artifacts struct{ Ref string } `json:"artifacts"`
+		}
+		h.ok(want, "POST", fmt.Sprintf("/api/mr/%d/upload", iid), state, append(e.pipeline([]*harness{h}, mr), "Sec-Fetch-Site", "")...).json(t, &res)
+		waitFor(t, "the jobs", func() bool { return h.pendingJobs() == 0 })
+		return res.Artifacts.Ref
+	}
+	exists := func(ref string) bool {
+		_, err := h.opts.Blobs.Stat(t.Context(), ref)
+		if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	prune := func() {
+		time.Sleep(5 * time.Millisecond)
+		h.srv.prune()
+	}
+
+	first := stateFile(t, mr.IID, lineageCheck)
+	a := upload(mr.IID, first, 202, mr)
+	// The same bytes sent to another merge request are refused; the blob
+	// is the first session's and stays.
+	upload(other.IID, first, 422, other)
+	prune()
+	if !exists(a) {
+		t.Fatal("a refused upload deleted the blob another session uses")
+	}
+
+	b := upload(mr.IID, stateFile(t, mr.IID, lineageCheck, rowCountCheck), 202, mr)
+	if a == b || a == "" {
+		t.Fatalf("refs %q and %q", a, b)
+	}
+	prune()
+	if exists(a) || !exists(b) {
+		t.Fatalf("after the round: replaced blob exists %v, current exists %v", exists(a), exists(b))
+	}
+	// The session still reads its upload.
+	if r := h.request("GET", fmt.Sprintf("/api/mr/%d/state", mr.IID), nil); r.status != 200 {
+		t.Errorf("the session's state: %d %s", r.status, r.body)
+	}
+	if m := string(h.ok(200, "GET", "/metrics", nil).body); !strings.Contains(m, "recce_blobs_collected_total 1") {
+		t.Errorf("metrics:\n%s", m)
+	}
+}
+
+// vanishingBlobs is a blob store whose next Stat finds nothing, as after a
+// collector deleted the same bytes while they were being uploaded.
+type vanishingBlobs struct {
+	blob.Store
+	vanish atomic.Bool
+}
+
+func (b *vanishingBlobs) Stat(ctx context.Context, ref string) (blob.Info, error) {
+	if b.vanish.CompareAndSwap(true, false) {
+		return blob.Info{}, blob.ErrNotFound
+	}
+	return b.Store.Stat(ctx, ref)
+}
+
+func TestAnUploadWhoseBlobVanishedIsRecordedOnTheRetry(t *testing.T) {
+	var blobs *vanishingBlobs
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { blobs = &vanishingBlobs{Store: o.Blobs}; o.Blobs = blobs })
+	e := connected(t, h)
+	mr := e.mrs[0]
+	state := stateFile(t, mr.IID, lineageCheck)
+	blobs.vanish.Store(true)
+	r := h.request("POST", fmt.Sprintf("/api/mr/%d/upload", mr.IID), state, append(e.pipeline([]*harness{h}, mr), "Sec-Fetch-Site", "")...)
+	if r.status != 503 || !strings.Contains(string(r.body), "send it again") {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	if sess, err := h.store.Session(t.Context(), e.project.ID, mr.IID); err != nil || sess.Revision != 0 || h.pendingJobs() != 0 {
+		t.Fatalf("the refused upload was recorded: %+v %v, %d jobs", sess, err, h.pendingJobs())
+	}
+	h.ok(202, "POST", fmt.Sprintf("/api/mr/%d/upload", mr.IID), state, append(e.pipeline([]*harness{h}, mr), "Sec-Fetch-Site", "")...)
+	if sess, err := h.store.Session(t.Context(), e.project.ID, mr.IID); err != nil || sess.Revision != 1 {
+		t.Fatalf("the retry: %+v %v", sess, err)
 	}
 }

@@ -89,7 +89,17 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	}
 	up.Verdict, up.StateJSON, up.ArtifactsBlob, up.ArtifactsSize = verdictOf(st), stateJSON, info.Ref, info.Size
 	up.Jobs = []store.NewJob{newSummaryJob(conn.ProjectID, iid)}
+	// The same bytes may have been an unused blob that the collector
+	// deleted between Put and now (store/blobs.go): then nothing is
+	// recorded, and the uploader's retry stores them again.
+	up.BlobPresent = func(ctx context.Context) error {
+		_, err := s.opts.Blobs.Stat(ctx, info.Ref)
+		return err
+	}
 	sess, err := s.opts.Store.RecordUpload(ctx, up)
+	if errors.Is(err, blob.ErrNotFound) {
+		return s.refuseUpload(http.StatusServiceUnavailable, "retry", "the upload was cleaned up as it arrived: send it again (recce upload retries by itself)")
+	}
 	if err != nil {
 		return err
 	}
@@ -206,11 +216,14 @@ func (s *Server) mergeRequestHead(ctx context.Context, conn *store.Connection, i
 
 // validUpload reads the stored upload back: it must be a state file this
 // recce reads, of this merge request, with both environments' artifacts.
-// An invalid upload's blob is removed.
+// An invalid upload's blob is left to the collector (the same bytes may be
+// another session's upload).
 func (s *Server) validUpload(ctx context.Context, info blob.Info, conn *store.Connection, iid int64) (*check.State, error) {
 	st, err := readUpload(ctx, s.opts.Blobs, info.Ref)
 	fail := func(format string, args ...any) (*check.State, error) {
-		_ = s.opts.Blobs.Delete(context.WithoutCancel(ctx), info.Ref)
+		if err := s.opts.Store.NoteBlob(context.WithoutCancel(ctx), info.Ref); err != nil {
+			s.log.Warn("a refused upload's blob is not known to the store: it stays", "ref", info.Ref, "error", err)
+		}
 		return nil, s.refuseUpload(http.StatusUnprocessableEntity, "invalid", format, args...)
 	}
 	if err != nil {

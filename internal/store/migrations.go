@@ -142,6 +142,17 @@ var migrations = []migration{
 			tat {{int64}} NOT NULL
 		)`,
 	}},
+	{4, "artifact blobs known to the store, for collecting unused ones", []string{
+		// touched_at: when an upload last used the blob or a newer upload
+		// replaced it (blobs.go). Blobs uploaded before this version are
+		// known from the sessions that use them.
+		`CREATE TABLE blobs (
+			ref TEXT PRIMARY KEY,
+			touched_at {{int64}} NOT NULL
+		)`,
+		`INSERT INTO blobs (ref, touched_at)
+			SELECT artifacts_blob, MAX(updated_at) FROM mr_sessions WHERE artifacts_blob <> '' GROUP BY artifacts_blob`,
+	}},
 }
 
 // migrationLockKey is the PostgreSQL advisory lock held while migrating: an

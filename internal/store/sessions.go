@@ -110,9 +110,14 @@ type Upload struct {
 	// store, when the upload carried any.
 	ArtifactsBlob string
 	ArtifactsSize int64
-	PipelineID    int64
-	JobID         int64
-	UploadedBy    string
+	// BlobPresent, when set, is asked inside the transaction, once the
+	// blob's row is held, whether the blob is still stored: a collector
+	// may have deleted the same bytes just before (blobs.go). An error
+	// records nothing.
+	BlobPresent func(context.Context) error
+	PipelineID  int64
+	JobID       int64
+	UploadedBy  string
 	// Jobs are enqueued in the same transaction as the upload (typically
 	// the summary job): once RecordUpload returns, the upload and the work
 	// it calls for survive any crash together.
@@ -147,6 +152,20 @@ func (s *Store) RecordUpload(ctx context.Context, u Upload) (*Session, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := ensureMergeRequestRow(ctx, s, tx, u.ProjectID, u.IID, u.HeadSHA); err != nil {
 			return err
+		}
+		// The blob replaced and the new one are touched: the first is
+		// collected a grace period from now, once no session uses it.
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE blobs SET touched_at = ?
+			WHERE ref = (SELECT artifacts_blob FROM mr_sessions WHERE project_id = ? AND iid = ?)`), now, u.ProjectID, u.IID); err != nil {
+			return err
+		}
+		if err := touchBlob(ctx, s, tx, u.ArtifactsBlob, now); err != nil {
+			return err
+		}
+		if u.BlobPresent != nil {
+			if err := u.BlobPresent(ctx); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO mr_sessions (project_id, iid, revision, state_version, state_sha, verdict,
 				result_error, state_json, artifacts_blob, artifacts_size, pipeline_id, job_id, uploaded_by, uploaded_at, updated_at)
