@@ -618,9 +618,9 @@ type connectResult struct {
 	User      string      `json:"user"`
 	WebhookID int64       `json:"webhook_id,omitempty"`
 	// OldWebhook is the webhook of the replaced connection, deleted.
-	OldWebhook *webhookRemoval `json:"old_webhook,omitempty"`
-	Database   string          `json:"database"`
-	Check      *gitlab.Report  `json:"check"`
+	OldWebhook *gitlab.WebhookRemoval `json:"old_webhook,omitempty"`
+	Database   string                 `json:"database"`
+	Check      *gitlab.Report         `json:"check"`
 }
 
 func (g *gitlabCLI) connectCmd() *cobra.Command {
@@ -725,12 +725,9 @@ events, with a generated secret (needs the api scope and the Maintainer role).`,
 			if err := st.SaveConnection(ctx, conn); err != nil {
 				return err
 			}
-			var hookRemoved *webhookRemoval
+			var hookRemoved *gitlab.WebhookRemoval
 			if oldHook != nil {
-				hookRemoved = &webhookRemoval{ID: oldHook.WebhookID, Deleted: true}
-				if err := g.deleteWebhook(ctx, oldHook); err != nil {
-					hookRemoved.Deleted, hookRemoved.Error = false, err.Error()
-				}
+				hookRemoved = g.removeWebhook(ctx, oldHook)
 			}
 			res := connectResult{Connected: true, Mode: r.Mode, GitLabURL: r.GitLabURL, Project: r.Project.Path, ProjectID: r.Project.ID,
 				User: r.User.Username, WebhookID: conn.WebhookID, OldWebhook: hookRemoved, Database: st.Path(), Check: r}
@@ -783,12 +780,9 @@ func (g *gitlabCLI) disconnectCmd() *cobra.Command {
 			}
 			// The webhook goes first, while its token is still stored; a
 			// failure there is told but does not keep the connection.
-			var hook *webhookRemoval
+			var hook *gitlab.WebhookRemoval
 			if conn != nil && conn.WebhookID != 0 {
-				hook = &webhookRemoval{ID: conn.WebhookID, Deleted: true}
-				if err := g.deleteWebhook(ctx, conn); err != nil {
-					hook.Deleted, hook.Error = false, err.Error()
-				}
+				hook = g.removeWebhook(ctx, conn)
 			}
 			removed, err := st.DeleteConnection(ctx)
 			if err != nil {
@@ -812,41 +806,37 @@ func (g *gitlabCLI) disconnectCmd() *cobra.Command {
 	return cmd
 }
 
-// webhookRemoval tells what became of the connection's webhook.
-type webhookRemoval struct {
-	ID      int64  `json:"id"`
-	Deleted bool   `json:"deleted"`
-	Error   string `json:"error,omitempty"`
-}
-
 // printWebhookRemoval tells what became of conn's webhook, if it had one.
-func printWebhookRemoval(w io.Writer, hook *webhookRemoval, conn *store.Connection) {
+func printWebhookRemoval(w io.Writer, hook *gitlab.WebhookRemoval, conn *store.Connection) {
 	switch {
 	case hook == nil:
 	case hook.Deleted:
 		fmt.Fprintf(w, "Deleted the project webhook %d of %s in GitLab.\n", hook.ID, conn.ProjectPath)
 	default:
-		fmt.Fprintf(w, "%s The project webhook %d of %s could not be deleted (%s): remove it in %s/%s/-/hooks.\n",
-			term.Yellow(w, "!"), hook.ID, conn.ProjectPath, hook.Error, conn.GitLabURL, conn.ProjectPath)
+		fmt.Fprintf(w, "%s The project webhook %d of %s could not be deleted (%s): remove it in %s.\n",
+			term.Yellow(w, "!"), hook.ID, conn.ProjectPath, hook.Error, hook.SettingsURL)
 	}
 }
 
-// deleteWebhook deletes the connection's project webhook with its own
+// removeWebhook deletes the connection's project webhook with its own
 // stored token, on its own instance.
-func (g *gitlabCLI) deleteWebhook(ctx context.Context, conn *store.Connection) error {
-	box, err := secret.Load(g.a.getenv, "")
-	if err != nil {
-		return err
-	}
-	token, err := box.Open(conn.TokenSealed, purposeToken)
-	if err != nil {
-		return err
-	}
-	c, err := gitlab.New(gitlab.Options{URL: conn.GitLabURL, Token: string(token), CAFile: g.caFile, Retry: g.retry, Logger: g.logger()})
-	if err != nil {
-		return err
-	}
-	return c.DeleteWebhook(ctx, strconv.FormatInt(conn.ProjectID, 10), conn.WebhookID)
+func (g *gitlabCLI) removeWebhook(ctx context.Context, conn *store.Connection) *gitlab.WebhookRemoval {
+	err := func() error {
+		box, err := secret.Load(g.a.getenv, "")
+		if err != nil {
+			return err
+		}
+		token, err := box.Open(conn.TokenSealed, purposeToken)
+		if err != nil {
+			return err
+		}
+		c, err := gitlab.New(gitlab.Options{URL: conn.GitLabURL, Token: string(token), CAFile: g.caFile, Retry: g.retry, Logger: g.logger()})
+		if err != nil {
+			return err
+		}
+		return c.DeleteWebhook(ctx, strconv.FormatInt(conn.ProjectID, 10), conn.WebhookID)
+	}()
+	return gitlab.NewWebhookRemoval(conn.GitLabURL, conn.ProjectPath, conn.WebhookID, err)
 }
 
 func (g *gitlabCLI) syncCmd() *cobra.Command {

@@ -445,15 +445,17 @@ func TestGitLabDisconnectWhenTheWebhookCannotBeDeleted(t *testing.T) {
 	var got struct {
 		Disconnected bool `json:"disconnected"`
 		Webhook      struct {
-			ID      int64  `json:"id"`
-			Deleted bool   `json:"deleted"`
-			Error   string `json:"error"`
+			ID          int64  `json:"id"`
+			Deleted     bool   `json:"deleted"`
+			Error       string `json:"error"`
+			SettingsURL string `json:"settings_url"`
 		} `json:"webhook"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !got.Disconnected || got.Webhook.ID == 0 || got.Webhook.Deleted || !strings.Contains(got.Webhook.Error, "revoked") {
+	if !got.Disconnected || got.Webhook.ID == 0 || got.Webhook.Deleted || !strings.Contains(got.Webhook.Error, "revoked") ||
+		got.Webhook.SettingsURL != e.fake.URL+"/data/analytics/-/hooks" {
 		t.Fatalf("disconnect = %+v", got)
 	}
 	if len(e.fake.Hooks()) != 1 {

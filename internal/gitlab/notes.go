@@ -145,18 +145,7 @@ func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s S
 	if s.Status != "" && s.Status != StatusSuccess && s.Status != StatusFailed {
 		return nil, fmt.Errorf("%s: commit status %q is not %s or %s", op, s.Status, StatusSuccess, StatusFailed)
 	}
-	id, err := c.requireWrite(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	mr, err := c.GetMergeRequest(ctx, project, iid)
-	if err != nil {
-		return nil, err
-	}
-	mine := func(n *gl.Note) bool {
-		return !n.System && n.Author.ID == id.User.ID && strings.Contains(n.Body, SummaryMarker)
-	}
-	existing, err := c.findNote(ctx, project, iid, mine)
+	existing, mr, mine, err := c.markedNote(ctx, op, project, iid, SummaryMarker)
 	if err != nil {
 		return nil, err
 	}
@@ -258,18 +247,7 @@ func (c *Client) PostNoteOnce(ctx context.Context, project string, iid int64, bo
 	if err != nil {
 		return nil, err
 	}
-	id, err := c.requireWrite(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	mr, err := c.GetMergeRequest(ctx, project, iid)
-	if err != nil {
-		return nil, err
-	}
-	mine := func(n *gl.Note) bool {
-		return !n.System && n.Author.ID == id.User.ID && strings.Contains(n.Body, marker)
-	}
-	n, err := c.findNote(ctx, project, iid, mine)
+	n, mr, mine, err := c.markedNote(ctx, op, project, iid, marker)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +259,29 @@ func (c *Client) PostNoteOnce(ctx context.Context, project string, iid int64, bo
 		action = "created"
 	}
 	return &Note{ID: n.ID, URL: fmt.Sprintf("%s#note_%d", mr.WebURL, n.ID), Action: action}, nil
+}
+
+// markedNote checks that the token may write, then finds the token user's
+// note carrying marker on !iid (nil when there is none yet). It returns the
+// merge request too (its URL and head), and the match, for createNote to
+// find the note again after a failed create.
+func (c *Client) markedNote(ctx context.Context, op, project string, iid int64, marker string) (*gl.Note, *MergeRequest, func(*gl.Note) bool, error) {
+	id, err := c.requireWrite(ctx, op)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mr, err := c.GetMergeRequest(ctx, project, iid)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mine := func(n *gl.Note) bool {
+		return !n.System && n.Author.ID == id.User.ID && strings.Contains(n.Body, marker)
+	}
+	n, err := c.findNote(ctx, project, iid, mine)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return n, mr, mine, nil
 }
 
 // findNote returns the oldest note matching mine, over every page.
@@ -446,6 +447,26 @@ func (c *Client) DeleteWebhook(ctx context.Context, project string, id int64) er
 		e.(*Error).Hint = "deleting a webhook needs the Maintainer role on the project"
 	}
 	return e
+}
+
+// WebhookRemoval tells what became of a connection's project webhook when
+// the connection went or moved: deleted, or why not and where to delete it
+// by hand.
+type WebhookRemoval struct {
+	ID          int64  `json:"id"`
+	Deleted     bool   `json:"deleted"`
+	Error       string `json:"error,omitempty"`
+	SettingsURL string `json:"settings_url"`
+}
+
+// NewWebhookRemoval is the outcome of deleting webhook id of the project at
+// projectPath on gitlabURL: err is nil when it was deleted.
+func NewWebhookRemoval(gitlabURL, projectPath string, id int64, err error) *WebhookRemoval {
+	r := &WebhookRemoval{ID: id, Deleted: err == nil, SettingsURL: strings.TrimRight(gitlabURL, "/") + "/" + projectPath + "/-/hooks"}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r
 }
 
 // scrubErr2 also removes the webhook secret from an error.

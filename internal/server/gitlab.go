@@ -329,7 +329,7 @@ func (s *Server) deleteGitLab(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var hook *webhookRemoval
+	var hook *gitlab.WebhookRemoval
 	if conn != nil && conn.WebhookID != 0 {
 		hook = s.removeWebhook(r.Context(), conn)
 	}
@@ -344,17 +344,8 @@ func (s *Server) deleteGitLab(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// webhookRemoval tells what became of a connection's project webhook.
-type webhookRemoval struct {
-	ID          int64  `json:"id"`
-	Deleted     bool   `json:"deleted"`
-	Error       string `json:"error,omitempty"`
-	SettingsURL string `json:"settings_url"` // where to remove it by hand
-}
-
 // removeWebhook deletes conn's project webhook with conn's own token.
-func (s *Server) removeWebhook(ctx context.Context, conn *store.Connection) *webhookRemoval {
-	res := &webhookRemoval{ID: conn.WebhookID, SettingsURL: conn.GitLabURL + "/" + conn.ProjectPath + "/-/hooks"}
+func (s *Server) removeWebhook(ctx context.Context, conn *store.Connection) *gitlab.WebhookRemoval {
 	err := func() error {
 		box, err := s.opts.Secrets()
 		if err != nil {
@@ -371,13 +362,11 @@ func (s *Server) removeWebhook(ctx context.Context, conn *store.Connection) *web
 		return c.DeleteWebhook(ctx, strconv.FormatInt(conn.ProjectID, 10), conn.WebhookID)
 	}()
 	if err != nil {
-		res.Error = err.Error()
 		s.log.Warn("the GitLab webhook could not be deleted", "hook_id", conn.WebhookID, "err", err)
-		return res
+	} else {
+		s.log.Info("GitLab webhook deleted", "hook_id", conn.WebhookID)
 	}
-	res.Deleted = true
-	s.log.Info("GitLab webhook deleted", "hook_id", conn.WebhookID)
-	return res
+	return gitlab.NewWebhookRemoval(conn.GitLabURL, conn.ProjectPath, conn.WebhookID, err)
 }
 
 // gitlabError maps a GitLab failure to an answer: 404 for a merge request
