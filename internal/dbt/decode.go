@@ -91,18 +91,16 @@ func decodeTopLevel(data []byte, f func(dec *jsontext.Decoder, key string) error
 }
 
 func manifestVersion(md Metadata) (int, error) {
-	if strings.HasPrefix(md.DBTVersion, "2.") {
-		return 0, &FormatError{Problem: fmt.Sprintf("written by dbt Fusion %s, whose manifest format is not supported", md.DBTVersion),
-			Hint: "build the artifacts with dbt Core 1.0 to 1.11 (dbt docs generate)"}
-	}
 	match := schemaVersionRE.FindStringSubmatch(md.SchemaURL)
 	if match == nil || match[1] != "manifest" {
 		return 0, &FormatError{Problem: fmt.Sprintf("not a dbt manifest (dbt_schema_version %q)", md.SchemaURL)}
 	}
 	v, _ := strconv.Atoi(match[2])
 	if v < MinManifestVersion || v > MaxManifestVersion {
+		// dbt Fusion (dbt_version 2.x) writes the v12 schema, which is
+		// read; its earlier previews wrote v20, which is not.
 		return 0, &FormatError{
-			Problem: fmt.Sprintf("manifest schema v%d (dbt %s) is not supported: this version of recce reads v%d to v%d (dbt 1.0 to 1.11)", v, md.DBTVersion, MinManifestVersion, MaxManifestVersion),
+			Problem: fmt.Sprintf("manifest schema v%d (dbt %s) is not supported: this version of recce reads v%d to v%d (dbt 1.0 to 1.11, and dbt Fusion's v12)", v, md.DBTVersion, MinManifestVersion, MaxManifestVersion),
 			Hint:    "regenerate the artifacts with a supported dbt version, or upgrade recce",
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -32,15 +33,31 @@ type Artifacts struct {
 	Catalog      *Catalog // nil when the folder has no catalog.json
 }
 
-// LoadPair loads the base and current artifacts concurrently.
+// LoadPair loads the base and current artifacts concurrently. When both
+// fail, the error says both, base first, whichever failed first.
 func LoadPair(ctx context.Context, baseDir, currentDir string) (base, current *Artifacts, err error) {
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { base, err = Load(ctx, baseDir, Base); return err })
-	g.Go(func() (err error) { current, err = Load(ctx, currentDir, Current); return err })
-	if err := g.Wait(); err != nil {
+	var berr, cerr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); base, berr = Load(ctx, baseDir, Base) }()
+	go func() { defer wg.Done(); current, cerr = Load(ctx, currentDir, Current) }()
+	wg.Wait()
+	if err := JoinEnvErrors(berr, cerr); err != nil {
 		return nil, nil, err
 	}
 	return base, current, nil
+}
+
+// JoinEnvErrors joins the errors of the two environments' artifacts, on
+// one line and base first: "" when both are nil.
+func JoinEnvErrors(base, current error) error {
+	switch {
+	case base != nil && current != nil:
+		return fmt.Errorf("%w; and %w", base, current)
+	case base != nil:
+		return base
+	}
+	return current
 }
 
 // Load reads manifest.json (required) and catalog.json (optional) from dir.

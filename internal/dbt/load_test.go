@@ -212,7 +212,7 @@ func TestLoadErrors(t *testing.T) {
 		{truncated, Current, []string{"manifest.json", "byte offset", "truncated", "regenerate"}},
 		{catalogOnly, Current, []string{"catalog.json but no manifest.json", "dbt docs generate"}},
 		{v13, Current, []string{"manifest schema v13", "not supported", "v4 to v12"}},
-		{fusion, Base, []string{"dbt Fusion", "not supported"}},
+		{fusion, Base, []string{"manifest schema v20", "2.0.0-preview.45", "not supported", "dbt Fusion's v12"}},
 		{garbage, Current, []string{"byte offset 104", "/nodes/a"}},
 	}
 	for _, c := range cases {
@@ -229,6 +229,77 @@ func TestLoadErrors(t *testing.T) {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%s: error %q does not say %q", filepath.Base(c.dir), msg, w)
 			}
+		}
+	}
+}
+
+// TestFusionManifestIsRead: a manifest as dbt Fusion writes it (dbt_version
+// 2.x, schema v12 claimed) is read like dbt Core's of the same project.
+func TestFusionManifestIsRead(t *testing.T) {
+	fusion := fixtures.Variant(t, func(a *fixtures.Artifacts) { fixtures.Fusion(t, a.Manifest) }, "dbt", "fivetran-jira", "base")
+	core, err := Load(context.Background(), fixtures.Path(t, "dbt", "fivetran-jira", "base"), Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Load(context.Background(), fusion, Current)
+	if err != nil {
+		t.Fatalf("a dbt Fusion manifest is refused: %v", err)
+	}
+	if f.Manifest.SchemaVersion != 12 || f.Manifest.Metadata.DBTVersion != "2.0.0-preview.76" {
+		t.Errorf("schema v%d, dbt %s", f.Manifest.SchemaVersion, f.Manifest.Metadata.DBTVersion)
+	}
+	if len(f.Manifest.Nodes) != len(core.Manifest.Nodes) || len(f.Manifest.Macros) != len(core.Manifest.Macros) {
+		t.Errorf("%d nodes and %d macros, want %d and %d", len(f.Manifest.Nodes), len(f.Manifest.Macros), len(core.Manifest.Nodes), len(core.Manifest.Macros))
+	}
+	n := f.Manifest.Nodes["model.jira.jira__issue_enhanced"]
+	if n == nil || n.Checksum.Name != "SHA256" || n.Code() == "" || n.Config.Materialized != "table" {
+		t.Errorf("model read from the Fusion manifest: %+v", n)
+	}
+}
+
+// TestLoadPairNamesBothErrors: when both manifests are unsupported, the
+// error names both, base first, every time (the loads run concurrently).
+func TestLoadPairNamesBothErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, env := range []string{"base", "current"} {
+		if err := os.MkdirAll(filepath.Join(dir, env), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		body := `{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v20.json", "dbt_version": "2.0.0-preview.45"}, "nodes": {}}`
+		if err := os.WriteFile(filepath.Join(dir, env, "manifest.json"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first string
+	for i := range 30 {
+		_, _, err := LoadPair(context.Background(), filepath.Join(dir, "base"), filepath.Join(dir, "current"))
+		if err == nil {
+			t.Fatal("no error")
+		}
+		msg := err.Error()
+		b, c := strings.Index(msg, "base artifacts:"), strings.Index(msg, "current artifacts:")
+		if b != 0 || c < 0 || strings.Contains(msg, "\n") {
+			t.Fatalf("error does not name base then current on one line: %q", msg)
+		}
+		if i == 0 {
+			first = msg
+		} else if msg != first {
+			t.Fatalf("the error changes from run to run:\n%q\n%q", first, msg)
+		}
+	}
+}
+
+func TestInternalMacroPackages(t *testing.T) {
+	for adapter, want := range map[string]string{
+		"databricks": "dbt dbt_databricks dbt_spark",
+		"redshift":   "dbt dbt_redshift dbt_postgres",
+		"synapse":    "dbt dbt_synapse dbt_sqlserver dbt_fabric",
+		"snowflake":  "dbt dbt_snowflake",
+		"exasol":     "dbt dbt_exasol", // not in the table: its own package by convention
+		"":           "dbt",
+	} {
+		if got := strings.Join(InternalMacroPackages(adapter), " "); got != want {
+			t.Errorf("%q: %s, want %s", adapter, got, want)
 		}
 	}
 }

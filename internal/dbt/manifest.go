@@ -1,6 +1,6 @@
-// Package dbt reads dbt's artifacts (manifest.json schema v4 to v12,
-// catalog.json v1), selects nodes with dbt's selector syntax, and reads dbt's
-// profiles.yml.
+// Package dbt reads dbt's artifacts (manifest.json schema v4 to v12, from
+// dbt Core 1.0 to 1.11 and dbt Fusion 2.x; catalog.json v1), selects nodes
+// with dbt's selector syntax, and reads dbt's profiles.yml.
 //
 // Only the fields the product needs are decoded; unknown and missing fields
 // are tolerated, since every dbt release adds some.
@@ -90,6 +90,14 @@ type Node struct {
 	Version    jsontext.Value `json:"version"`
 
 	SourceName string `json:"source_name"` // sources
+
+	// Sources: what dbt's state:modified compares besides the relation.
+	// Kept undecoded (null, or absent in older versions, is no value).
+	Freshness     jsontext.Value `json:"freshness"`
+	LoadedAtField jsontext.Value `json:"loaded_at_field"`
+	LoadedAtQuery jsontext.Value `json:"loaded_at_query"`
+	Quoting       jsontext.Value `json:"quoting"`
+	External      jsontext.Value `json:"external"`
 
 	// Tests: what they test, so that keys can be inferred from unique and
 	// not_null tests.
@@ -210,6 +218,19 @@ func (n *Node) Materialized() string {
 		return "snapshot"
 	}
 	return ""
+}
+
+// HasRelation reports whether the node is a relation of the warehouse
+// that dbt builds or reads: a seed, a snapshot, a source, or a model that
+// is not ephemeral.
+func (n *Node) HasRelation() bool {
+	switch n.ResourceType {
+	case Seed, Snapshot, Source:
+		return true
+	case Model:
+		return n.Materialized() != "ephemeral"
+	}
+	return false
 }
 
 // RelationAlias is the name of the node's relation in the warehouse.

@@ -172,7 +172,8 @@ func parseAtom(text string) (atom, error) {
 }
 
 var stateValues = []string{"new", "old", "modified", "unmodified",
-	"modified.body", "modified.whitespace", "modified.configs", "modified.relation", "modified.contract", "modified.macros"}
+	"modified.body", "modified.whitespace", "modified.configs", "modified.relation", "modified.persisted_descriptions",
+	"modified.contract", "modified.macros"}
 
 type matcher func(a atom, g Graph, id string, n *Node) (bool, error)
 
@@ -438,6 +439,8 @@ func matchState(a atom, g Graph, id string, _ *Node) (bool, error) {
 		return has("config"), nil
 	case "modified.relation":
 		return has("relation"), nil
+	case "modified.persisted_descriptions":
+		return has("persisted_descriptions"), nil
 	case "modified.contract":
 		return has("contract"), nil
 	case "modified.macros":
