@@ -14,8 +14,9 @@ type ColumnsDiff struct {
 	Added   []string       `json:"added"`
 	Removed []string       `json:"removed"`
 	Changed []ColumnChange `json:"changed"`
-	// Missing names the catalog that lacks a node present in both manifests
-	// ("base" or "current"): its columns are unknown there, not removed.
+	// Missing names the catalog that lacks a relation its manifest has
+	// ("base", "current" or "both"): its columns are unknown there, not
+	// added or removed, and nothing was compared.
 	Missing string `json:"missing,omitempty"`
 }
 
@@ -29,33 +30,53 @@ type ColumnChange struct {
 // Differs reports whether the columns differ in any way, a missing catalog
 // entry included.
 func (d *ColumnsDiff) Differs() bool {
-	return d != nil && (len(d.Added)+len(d.Removed)+len(d.Changed) > 0 || d.Missing != "")
+	return d != nil && (d.Changes() || d.Missing != "")
 }
 
+// Changes reports whether columns were seen added, removed or retyped.
+func (d *ColumnsDiff) Changes() bool {
+	return d != nil && len(d.Added)+len(d.Removed)+len(d.Changed) > 0
+}
+
+// diffColumns compares a node's relation in the two catalogs. Nodes
+// without a relation (ephemeral models, exposures, metrics) have none, nor
+// do sources in neither catalog; a relation that one side's manifest has
+// and its catalog lacks is Missing there.
 func diffColumns(n *Node, baseCat, curCat *dbt.Catalog) *ColumnsDiff {
-	bt, ct := table(baseCat, n.UniqueID), table(curCat, n.UniqueID)
-	if bt == nil && ct == nil {
+	inBase := n.Base != nil && n.Base.HasRelation()
+	inCur := n.Current != nil && n.Current.HasRelation()
+	if !inBase && !inCur {
 		return nil
 	}
+	bt, ct := table(baseCat, n.UniqueID), table(curCat, n.UniqueID)
 	d := &ColumnsDiff{Added: []string{}, Removed: []string{}, Changed: []ColumnChange{}}
+	switch missB, missC := inBase && bt == nil, inCur && ct == nil; {
+	case missB && missC && n.ResourceType == dbt.Source:
+		// dbt does not build sources, and sources it cannot see (files
+		// the SQL reads, tables of another database) are in no catalog:
+		// nothing to compare, nothing missed. One catalog lacking a
+		// source that the other has is still Missing.
+		return nil
+	case missB && missC:
+		d.Missing = "both"
+		return d
+	case missB:
+		d.Missing = "base"
+		return d
+	case missC:
+		d.Missing = "current"
+		return d
+	}
 	switch {
-	case n.Base == nil && ct != nil:
+	case !inBase: // added, or a relation now (it was ephemeral)
 		for _, c := range ct.Columns() {
 			d.Added = append(d.Added, c.Name)
 		}
 		return d
-	case n.Current == nil && bt != nil:
+	case !inCur:
 		for _, c := range bt.Columns() {
 			d.Removed = append(d.Removed, c.Name)
 		}
-		return d
-	case n.Base == nil || n.Current == nil:
-		return nil
-	case bt == nil:
-		d.Missing = "base"
-		return d
-	case ct == nil:
-		d.Missing = "current"
 		return d
 	case bytes.Equal(bt.ColumnsJSON, ct.ColumnsJSON):
 		return d

@@ -2,9 +2,11 @@ package lineage
 
 import (
 	"bytes"
+	"maps"
 	"sort"
 	"strings"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
@@ -28,10 +30,10 @@ func newComparer(bm, cm *dbt.Manifest, base, current Env) *comparer {
 	// dbt's own macros and the adapter's differ whenever the dbt version
 	// does; that is the tool changing, not the project, so they never make a
 	// node modified.
-	internal := map[string]bool{"dbt": true}
+	internal := map[string]bool{}
 	for _, a := range []string{base.AdapterType, current.AdapterType} {
-		if a != "" {
-			internal["dbt_"+a] = true
+		for _, p := range dbt.InternalMacroPackages(a) {
+			internal[p] = true
 		}
 	}
 	for id, m := range cm.Macros {
@@ -52,11 +54,17 @@ func (c *comparer) reasons(base, cur *dbt.Node) []Reason {
 	if body == ReasonCode {
 		rs = append(rs, ReasonCode)
 	}
-	if !bytes.Equal(base.Config.Raw, cur.Config.Raw) && configChanged(base.Config.Map(), cur.Config.Map()) {
+	if !bytes.Equal(base.Config.Raw, cur.Config.Raw) && configChanged(cur.ResourceType, base.Config.Map(), cur.Config.Map()) {
 		rs = append(rs, ReasonConfig)
 	}
 	if c.relationChanged(base, cur) {
 		rs = append(rs, ReasonRelation)
+	}
+	if persistedDescriptionsChanged(base, cur) {
+		rs = append(rs, ReasonDescriptions)
+	}
+	if cur.ResourceType == dbt.Source && sourceChanged(base, cur) {
+		rs = append(rs, ReasonSource)
 	}
 	if contractChanged(base, cur) {
 		rs = append(rs, ReasonContract)
@@ -81,7 +89,8 @@ func bodyChange(base, cur *dbt.Node) Reason {
 		}
 		return ""
 	}
-	if base.Checksum == cur.Checksum {
+	// dbt Fusion names the hash "SHA256" where dbt Core says "sha256".
+	if base.Checksum.Checksum == cur.Checksum.Checksum && strings.EqualFold(base.Checksum.Name, cur.Checksum.Name) {
 		return ""
 	}
 	if bytes.Equal(base.RawCode, cur.RawCode) && len(base.RawCode) > 2 {
@@ -99,13 +108,20 @@ func bodyChange(base, cur *dbt.Node) Reason {
 }
 
 // configIgnored are config keys that do not change what is built: docs and
-// ownership metadata, tags (selection only), keys reported under another
-// reason (contract, relation), and the schema/database/alias overrides whose
-// effect the relation comparison sees.
+// ownership metadata (meta and docs are ignored by design, where dbt
+// counts them: see docs/checks.md), tags (selection only), static_analysis
+// (how dbt Fusion analyses the SQL), keys reported under another reason
+// (contract, relation, persisted descriptions), and the
+// schema/database/alias overrides whose effect the relation comparison
+// sees.
 var configIgnored = map[string]bool{
 	"tags": true, "meta": true, "docs": true, "group": true, "access": true,
-	"contract": true, "schema": true, "database": true, "alias": true,
+	"contract": true, "schema": true, "database": true, "alias": true, "static_analysis": true,
 }
+
+// sourceKeys are the config keys of a source (dbt 1.10 and later write
+// them in its config too) that the source comparison reports.
+var sourceKeys = map[string]bool{"freshness": true, "loaded_at_field": true, "loaded_at_query": true}
 
 // configDefaults are values that newer dbt versions write for keys older
 // versions leave out. A key present on one side only is a change only when
@@ -121,18 +137,72 @@ var configDefaults = map[string]string{
 
 // configChanged compares two configs key by key. A key missing on one side
 // counts as its default value.
-func configChanged(base, cur map[string]jsontext.Value) bool {
+func configChanged(resourceType string, base, cur map[string]jsontext.Value) bool {
+	ignored := func(k string) bool { return configIgnored[k] || (resourceType == dbt.Source && sourceKeys[k]) }
 	for k, cv := range cur {
-		if !configIgnored[k] && !sameConfigValue(k, base[k], cv) {
+		if !ignored(k) && !sameConfigValue(k, base[k], cv) {
 			return true
 		}
 	}
 	for k, bv := range base {
-		if _, ok := cur[k]; !ok && !configIgnored[k] && !sameConfigValue(k, bv, nil) {
+		if _, ok := cur[k]; !ok && !ignored(k) && !sameConfigValue(k, bv, nil) {
 			return true
 		}
 	}
 	return false
+}
+
+// sourceChanged follows dbt's SourceDefinition.same_contents beyond the
+// relation and the config: freshness (with its loaded_at_field and, from
+// dbt 1.10, loaded_at_query, read from the config when the top level has
+// none), quoting and external. Empty values (null, {}, the all-null
+// freshness older versions write) equal absent ones.
+func sourceChanged(base, cur *dbt.Node) bool {
+	bc, cc := base.Config.Map(), cur.Config.Map()
+	pick := func(top jsontext.Value, cfg map[string]jsontext.Value, key string) string {
+		if s := dbt.Canonical(top); s != "" {
+			return s
+		}
+		return dbt.Canonical(cfg[key])
+	}
+	return pick(base.Freshness, bc, "freshness") != pick(cur.Freshness, cc, "freshness") ||
+		pick(base.LoadedAtField, bc, "loaded_at_field") != pick(cur.LoadedAtField, cc, "loaded_at_field") ||
+		pick(base.LoadedAtQuery, bc, "loaded_at_query") != pick(cur.LoadedAtQuery, cc, "loaded_at_query") ||
+		dbt.Canonical(base.Quoting) != dbt.Canonical(cur.Quoting) ||
+		dbt.Canonical(base.External) != dbt.Canonical(cur.External)
+}
+
+// persistedDescriptionsChanged follows dbt's same_persisted_description:
+// with the current node's persist_docs.relation on, a changed description
+// is a change (dbt writes it as the relation's comment), and with
+// persist_docs.columns on, a changed column description (dbt writes the
+// column comments). A change of persist_docs itself is a config change.
+func persistedDescriptionsChanged(base, cur *dbt.Node) bool {
+	var pd struct {
+		Relation bool `json:"relation"`
+		Columns  bool `json:"columns"`
+	}
+	if !bytes.Contains(cur.Config.Raw, []byte(`"persist_docs"`)) {
+		return false // most nodes: no need to decode the config
+	}
+	raw, ok := cur.Config.Map()["persist_docs"]
+	if !ok || json.Unmarshal(raw, &pd) != nil {
+		return false
+	}
+	if pd.Relation && base.Description != cur.Description {
+		return true
+	}
+	if !pd.Columns {
+		return false
+	}
+	descriptions := func(n *dbt.Node) map[string]string {
+		m := map[string]string{}
+		for _, c := range n.Columns() {
+			m[c.Name] = c.Description
+		}
+		return m
+	}
+	return !maps.Equal(descriptions(base), descriptions(cur))
 }
 
 func sameConfigValue(key string, a, b jsontext.Value) bool {

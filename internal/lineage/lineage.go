@@ -5,6 +5,7 @@
 package lineage
 
 import (
+	"fmt"
 	"sort"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
@@ -39,6 +40,14 @@ const (
 	ReasonContract Reason = "contract"
 	// ReasonMacros: the body of a macro the node calls (directly or not) changed.
 	ReasonMacros Reason = "macros"
+	// ReasonDescriptions: with persist_docs on, a description that dbt
+	// writes into the warehouse's comments changed (dbt's
+	// state:modified.persisted_descriptions).
+	ReasonDescriptions Reason = "persisted_descriptions"
+	// ReasonSource: a source's freshness, loaded_at_field,
+	// loaded_at_query, quoting or external definition changed, which dbt's
+	// state:modified counts as a change of the source.
+	ReasonSource Reason = "source"
 )
 
 // Env describes one side of the comparison.
@@ -68,8 +77,12 @@ type Node struct {
 	Reasons      []Reason `json:"reasons"`
 	// Impacted: the node changed (other than in whitespace alone) or is
 	// downstream of such a node.
-	Impacted bool         `json:"impacted"`
-	Columns  *ColumnsDiff `json:"columns,omitempty"`
+	Impacted bool `json:"impacted"`
+	// ImpactedBy lists, for an impacted node, the changed nodes upstream
+	// of it (whitespace-only edits aside) that impact it, by unique_id and
+	// sorted; absent when there are none.
+	ImpactedBy []string     `json:"impacted_by,omitempty"`
+	Columns    *ColumnsDiff `json:"columns,omitempty"`
 
 	// Base and Current are the node in each manifest (nil where absent).
 	Base    *dbt.Node `json:"-"`
@@ -87,6 +100,7 @@ type Edge struct {
 type Result struct {
 	Base    Env     `json:"base"`
 	Current Env     `json:"current"`
+	Counts  Counts  `json:"counts"`
 	Nodes   []*Node `json:"nodes"`
 	Edges   []Edge  `json:"edges"`
 
@@ -154,6 +168,7 @@ func Diff(base, current *dbt.Artifacts) *Result {
 
 	r.Edges = diffEdges(r, bm, cm)
 	r.markImpacted()
+	r.Counts = CountNodes(r.Nodes)
 	if base.Catalog != nil || current.Catalog != nil {
 		for _, n := range r.Nodes {
 			n.Columns = diffColumns(n, base.Catalog, current.Catalog)
@@ -228,26 +243,80 @@ func diffEdges(r *Result, bm, cm *dbt.Manifest) []Edge {
 }
 
 // markImpacted marks changed nodes and everything downstream of them, over
-// the edges of both graphs. Whitespace-only changes change no data, so they
-// impact nothing.
+// the edges of both graphs, and records which changes impact each node.
+// Whitespace-only changes change no data, so they impact nothing.
 func (r *Result) markImpacted() {
-	var queue []string
-	for _, n := range r.Nodes {
-		if n.Changed() && !n.WhitespaceOnly() {
-			n.Impacted = true
-			queue = append(queue, n.UniqueID)
+	for _, root := range r.Nodes { // sorted: ImpactedBy comes out sorted
+		if !root.Changed() || root.WhitespaceOnly() {
+			continue
 		}
-	}
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		for _, c := range r.children[id] {
-			if cn := r.byID[c]; !cn.Impacted {
+		root.Impacted = true
+		seen := map[string]bool{root.UniqueID: true}
+		queue := []string{root.UniqueID}
+		for len(queue) > 0 {
+			id := queue[0]
+			queue = queue[1:]
+			for _, c := range r.children[id] {
+				if seen[c] {
+					continue
+				}
+				seen[c] = true
+				cn := r.byID[c]
 				cn.Impacted = true
+				cn.ImpactedBy = append(cn.ImpactedBy, root.UniqueID)
 				queue = append(queue, c)
 			}
 		}
 	}
+}
+
+// Counts say how many nodes changed and how many more their changes
+// impact, in the words every output uses (see String).
+type Counts struct {
+	// Changed is Added + Removed + Modified; nodes changed only in
+	// whitespace, which changes no data, are counted apart.
+	Changed        int `json:"changed"`
+	Added          int `json:"added"`
+	Removed        int `json:"removed"`
+	Modified       int `json:"modified"`
+	WhitespaceOnly int `json:"whitespace_only"`
+	// ImpactedDownstream counts the nodes impacted by a change without
+	// being changed themselves (a whitespace-only edit included).
+	ImpactedDownstream int `json:"impacted_downstream"`
+	// Nodes counts every node compared.
+	Nodes int `json:"nodes"`
+}
+
+// CountNodes counts a diff's nodes (or a selection of them).
+func CountNodes(nodes []*Node) Counts {
+	c := Counts{Nodes: len(nodes)}
+	for _, n := range nodes {
+		switch {
+		case n.WhitespaceOnly():
+			c.WhitespaceOnly++
+			if n.Impacted {
+				c.ImpactedDownstream++
+			}
+			continue
+		case n.Change == Added:
+			c.Added++
+		case n.Change == Removed:
+			c.Removed++
+		case n.Change == Modified:
+			c.Modified++
+		case n.Impacted:
+			c.ImpactedDownstream++
+		}
+	}
+	c.Changed = c.Added + c.Removed + c.Modified
+	return c
+}
+
+// String says the counts as every output does: "5 changed (2 added, 0
+// removed, 3 modified), 2 impacted downstream".
+func (c Counts) String() string {
+	return fmt.Sprintf("%d changed (%d added, %d removed, %d modified), %d impacted downstream",
+		c.Changed, c.Added, c.Removed, c.Modified, c.ImpactedDownstream)
 }
 
 // Parents returns the unique_ids of a node's parents over both graphs.
@@ -308,6 +377,7 @@ func (r *Result) Select(include, exclude string) (*Result, error) {
 			out.Nodes = append(out.Nodes, n)
 		}
 	}
+	out.Counts = CountNodes(out.Nodes)
 	out.Edges = make([]Edge, 0)
 	for _, e := range r.Edges {
 		if keep[e.Source] && keep[e.Target] {
