@@ -259,6 +259,7 @@ func (c *Config) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		Alias        jsontext.Value `json:"alias"`
 		Tags         jsontext.Value `json:"tags"`
 		UniqueKey    jsontext.Value `json:"unique_key"`
+		PersistDocs  jsontext.Value `json:"persist_docs"`
 	}
 	if err := json.Unmarshal(c.Raw, &f, decodeOptions); err != nil {
 		return err
@@ -269,6 +270,9 @@ func (c *Config) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 	c.Alias = jsonString(f.Alias)
 	c.Tags = stringOrList(f.Tags)
 	c.UniqueKey = stringOrList(f.UniqueKey)
+	if f.PersistDocs.Kind() == '{' && len(f.PersistDocs) > 2 {
+		_ = json.Unmarshal(f.PersistDocs, &c.PersistDocs, decodeOptions) // a wrong type reads as off
+	}
 	if k := f.Enabled.Kind(); k == 't' || k == 'f' {
 		b := k == 't'
 		c.Enabled = &b

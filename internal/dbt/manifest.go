@@ -146,7 +146,16 @@ type Config struct {
 	Alias        string
 	Tags         []string
 	UniqueKey    []string
-	Raw          jsontext.Value
+	// PersistDocs is persist_docs: whether dbt writes the descriptions
+	// into the warehouse's comments.
+	PersistDocs PersistDocs
+	Raw         jsontext.Value
+}
+
+// PersistDocs says which descriptions dbt persists as comments.
+type PersistDocs struct {
+	Relation bool `json:"relation"`
+	Columns  bool `json:"columns"`
 }
 
 // Map decodes every key of the config.

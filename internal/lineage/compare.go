@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
@@ -178,17 +177,7 @@ func sourceChanged(base, cur *dbt.Node) bool {
 // persist_docs.columns on, a changed column description (dbt writes the
 // column comments). A change of persist_docs itself is a config change.
 func persistedDescriptionsChanged(base, cur *dbt.Node) bool {
-	var pd struct {
-		Relation bool `json:"relation"`
-		Columns  bool `json:"columns"`
-	}
-	if !bytes.Contains(cur.Config.Raw, []byte(`"persist_docs"`)) {
-		return false // most nodes: no need to decode the config
-	}
-	raw, ok := cur.Config.Map()["persist_docs"]
-	if !ok || json.Unmarshal(raw, &pd) != nil {
-		return false
-	}
+	pd := cur.Config.PersistDocs
 	if pd.Relation && base.Description != cur.Description {
 		return true
 	}

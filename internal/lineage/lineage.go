@@ -246,25 +246,36 @@ func diffEdges(r *Result, bm, cm *dbt.Manifest) []Edge {
 // the edges of both graphs, and records which changes impact each node.
 // Whitespace-only changes change no data, so they impact nothing.
 func (r *Result) markImpacted() {
-	for _, root := range r.Nodes { // sorted: ImpactedBy comes out sorted
+	// One walk down from each change; seen[i] holds the number of the last
+	// walk that reached node i, so that no walk allocates its own set.
+	index := make(map[string]int, len(r.Nodes))
+	for i, n := range r.Nodes {
+		index[n.UniqueID] = i
+	}
+	seen := make([]int, len(r.Nodes))
+	walk := 0
+	var queue []int
+	for i, root := range r.Nodes { // sorted: ImpactedBy comes out sorted
 		if !root.Changed() || root.WhitespaceOnly() {
 			continue
 		}
+		walk++
 		root.Impacted = true
-		seen := map[string]bool{root.UniqueID: true}
-		queue := []string{root.UniqueID}
+		seen[i] = walk
+		queue = append(queue[:0], i)
 		for len(queue) > 0 {
-			id := queue[0]
+			id := r.Nodes[queue[0]].UniqueID
 			queue = queue[1:]
 			for _, c := range r.children[id] {
-				if seen[c] {
+				j := index[c]
+				if seen[j] == walk {
 					continue
 				}
-				seen[c] = true
-				cn := r.byID[c]
+				seen[j] = walk
+				cn := r.Nodes[j]
 				cn.Impacted = true
 				cn.ImpactedBy = append(cn.ImpactedBy, root.UniqueID)
-				queue = append(queue, c)
+				queue = append(queue, j)
 			}
 		}
 	}
