@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/term"
@@ -50,9 +51,11 @@ func (a *app) lineageDiffCmd() *cobra.Command {
 		Use:   "lineage-diff",
 		Short: "Show which nodes were added, removed or modified, and what they impact",
 		Long: `Compares the base and current manifests: nodes added, removed or modified
-(with the reasons: code, whitespace, config, relation, contract, macros), the
-edges that changed, and the nodes impacted downstream. The text output lists
-changed and impacted nodes; --format json lists every node and edge.`,
+(with the reasons: code, whitespace, config, relation, persisted_descriptions,
+source, contract, macros, as dbt's state:modified), the edges that changed,
+and the nodes impacted downstream, each with the changes that impact it. The
+text output lists changed and impacted nodes; --format json lists every node
+(with impacted_by) and edge, and the counts.`,
 		Example: `  recce lineage-diff
   recce lineage-diff --select state:modified+ --format json
   recce lineage-diff --target-base-path prod-artifacts --exclude tag:deprecated`,
@@ -96,13 +99,16 @@ A node missing from one catalog is reported as such.`,
   recce schema-diff --select state:modified+ --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := a.lineageDiff(cmd.Context())
+			base, current, err := a.loadArtifacts(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if !r.Base.HasCatalog && !r.Current.HasCatalog {
-				return fmt.Errorf("neither %s nor %s has a catalog.json; build them with `dbt docs generate`", a.flags.targetBasePath, a.flags.targetPath)
+			// A side without its catalog has no known columns: nothing
+			// can be compared, as the schema_diff check says too.
+			if err := check.CatalogsPresent(base, current); err != nil {
+				return err
 			}
+			r := lineage.Diff(base, current)
 			if r, err = r.Select(sel, exclude); err != nil {
 				return err
 			}
@@ -114,16 +120,6 @@ A node missing from one catalog is reported as such.`,
 			}
 			if format == "json" {
 				return writeJSON(a.stdout, map[string]any{"base": r.Base, "current": r.Current, "nodes": nodes})
-			}
-			for _, side := range []struct {
-				ok   bool
-				name string
-				dir  string
-			}{{r.Base.HasCatalog, "base", a.flags.targetBasePath}, {r.Current.HasCatalog, "current", a.flags.targetPath}} {
-				if !side.ok {
-					fmt.Fprintf(a.stdout, "%s %s has no catalog.json: its columns are unknown (run dbt docs generate --target-path %s)\n\n",
-						term.Yellow(a.stdout, "!"), side.name, side.dir)
-				}
 			}
 			return printSchemaDiff(a.stdout, nodes)
 		},
@@ -170,32 +166,27 @@ func envLine(e lineage.Env, dir string) string {
 }
 
 func printLineage(w io.Writer, r *lineage.Result, f globalFlags, showWhitespace bool) error {
-	counts := map[lineage.Change]int{}
-	impacted, whitespace := 0, 0
-	for _, n := range r.Nodes {
-		counts[n.Change]++
-		if n.Impacted && !n.Changed() {
-			impacted++
-		}
-		if n.WhitespaceOnly() {
-			whitespace++
-		}
-	}
+	c := r.Counts
 	fmt.Fprintf(w, "%s  %s\n", term.Bold(w, "Base   "), envLine(r.Base, f.targetBasePath))
 	fmt.Fprintf(w, "%s  %s\n\n", term.Bold(w, "Current"), envLine(r.Current, f.targetPath))
 
-	changed := counts[lineage.Added] + counts[lineage.Removed] + counts[lineage.Modified]
-	if changed == 0 {
-		fmt.Fprintf(w, "%s No changed node among %d nodes.\n", term.Green(w, "✓"), len(r.Nodes))
-		return nil
-	}
 	ws := ""
-	if whitespace > 0 {
-		ws = fmt.Sprintf(" (%d only in whitespace)", whitespace)
+	if c.WhitespaceOnly > 0 {
+		ws = fmt.Sprintf("; %d more changed only in whitespace", c.WhitespaceOnly)
 	}
-	fmt.Fprintf(w, "%d changed: %s added, %s removed, %s modified%s; %d impacted downstream; %d nodes in all\n\n",
-		changed, term.Green(w, fmt.Sprint(counts[lineage.Added])), term.Red(w, fmt.Sprint(counts[lineage.Removed])),
-		term.Yellow(w, fmt.Sprint(counts[lineage.Modified])), ws, impacted, len(r.Nodes))
+	if c.Changed == 0 {
+		if c.WhitespaceOnly > 0 {
+			ws = fmt.Sprintf(" (%d changed only in whitespace)", c.WhitespaceOnly)
+		}
+		fmt.Fprintf(w, "%s No changed node among %d nodes%s.\n", term.Green(w, "✓"), c.Nodes, ws)
+		if c.WhitespaceOnly == 0 || !showWhitespace {
+			return nil
+		}
+		fmt.Fprintln(w)
+	} else {
+		// The same words and counts as the summary (lineage.Counts).
+		fmt.Fprintf(w, "%s%s; %d nodes in all\n\n", c, ws, c.Nodes)
+	}
 
 	// Changed nodes first, then what they impact, then whitespace edits.
 	rank := func(n *lineage.Node) int {
@@ -229,16 +220,16 @@ func printLineage(w io.Writer, r *lineage.Result, f globalFlags, showWhitespace 
 			}
 			what = strings.Join(rs, ", ")
 		}
-		name := n.Name
-		if n.ResourceType == dbt.Source {
-			name = n.Node().SourceName + "." + n.Name
-		}
+		name := displayName(n)
 		mark := paintChange(w, n.Change, changeMarks[n.Change])
 		switch {
 		case n.WhitespaceOnly():
 			mark, name, what = term.Gray(w, mark), term.Gray(w, name), term.Gray(w, what)
+			if n.Impacted {
+				what += term.Gray(w, "; "+impactedBy(r, n))
+			}
 		case !n.Changed():
-			what = term.Gray(w, "impacted")
+			what = term.Gray(w, impactedBy(r, n))
 		default:
 			name = paintChange(w, n.Change, name)
 		}
@@ -247,9 +238,9 @@ func printLineage(w io.Writer, r *lineage.Result, f globalFlags, showWhitespace 
 	if err := t.Flush(); err != nil {
 		return err
 	}
-	if whitespace > 0 && !showWhitespace {
-		msg := fmt.Sprintf("%d nodes changed only in whitespace or line endings are not listed (--show-whitespace lists them).", whitespace)
-		if whitespace == 1 {
+	if c.WhitespaceOnly > 0 && !showWhitespace {
+		msg := fmt.Sprintf("%d nodes changed only in whitespace or line endings are not listed (--show-whitespace lists them).", c.WhitespaceOnly)
+		if c.WhitespaceOnly == 1 {
 			msg = "1 node changed only in whitespace or line endings is not listed (--show-whitespace lists it)."
 		}
 		fmt.Fprintf(w, "\n%s\n", term.Gray(w, msg))
@@ -257,12 +248,41 @@ func printLineage(w io.Writer, r *lineage.Result, f globalFlags, showWhitespace 
 	return nil
 }
 
+// displayName is a node's name as people know it: source.table for a
+// source.
+func displayName(n *lineage.Node) string {
+	if n.ResourceType == dbt.Source {
+		return n.Node().SourceName + "." + n.Name
+	}
+	return n.Name
+}
+
+// impactedBy says which changes impact a node: "impacted by stg_orders,
+// stg_payments and 3 more".
+func impactedBy(r *lineage.Result, n *lineage.Node) string {
+	var names []string
+	for _, id := range n.ImpactedBy {
+		if u := r.Node(id); u != nil {
+			names = append(names, displayName(u))
+		} else {
+			names = append(names, id)
+		}
+	}
+	switch {
+	case len(names) == 0:
+		return "impacted"
+	case len(names) > 3:
+		return fmt.Sprintf("impacted by %s and %d more", strings.Join(names[:2], ", "), len(names)-2)
+	}
+	return "impacted by " + strings.Join(names, ", ")
+}
+
 func columnsSummary(w io.Writer, c *lineage.ColumnsDiff) string {
 	if c == nil {
 		return ""
 	}
 	if c.Missing != "" {
-		return term.Gray(w, "not in "+c.Missing+" catalog")
+		return term.Gray(w, missingText(c.Missing))
 	}
 	var parts []string
 	if n := len(c.Added); n > 0 {
@@ -277,6 +297,14 @@ func columnsSummary(w io.Writer, c *lineage.ColumnsDiff) string {
 	return strings.Join(parts, " ")
 }
 
+// missingText says which catalog lacks a node's relation.
+func missingText(side string) string {
+	if side == "both" {
+		return "not in either catalog"
+	}
+	return "not in the " + side + " catalog"
+}
+
 func printSchemaDiff(w io.Writer, nodes []*lineage.Node) error {
 	if len(nodes) == 0 {
 		fmt.Fprintf(w, "%s No column changed.\n", term.Green(w, "✓"))
@@ -286,7 +314,7 @@ func printSchemaDiff(w io.Writer, nodes []*lineage.Node) error {
 	for _, n := range nodes {
 		c := n.Columns
 		if c.Missing != "" {
-			t.Row(n.Name, "", term.Gray(w, "not in the "+c.Missing+" catalog"), "", "")
+			t.Row(n.Name, "", term.Yellow(w, missingText(c.Missing)+": columns unknown"), "", "")
 			continue
 		}
 		for _, col := range c.Added {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,9 +33,11 @@ func TestLineageDiffJSONShape(t *testing.T) {
 			Change       string         `json:"change"`
 			Reasons      []string       `json:"reasons"`
 			Impacted     *bool          `json:"impacted"`
+			ImpactedBy   []string       `json:"impacted_by"`
 			Columns      map[string]any `json:"columns"`
 		} `json:"nodes"`
-		Edges []struct {
+		Counts map[string]int `json:"counts"`
+		Edges  []struct {
 			Source, Target, Change string
 		} `json:"edges"`
 	}
@@ -70,6 +73,71 @@ func TestLineageDiffJSONShape(t *testing.T) {
 	if len(r.Edges) == 0 || r.Edges[0].Source == "" {
 		t.Errorf("edges: %+v", r.Edges)
 	}
+	// Which changes impact each impacted node, for the web app.
+	for _, n := range r.Nodes {
+		if n.UniqueID == "model.jaffle_shop.customer_segments" &&
+			strings.Join(n.ImpactedBy, ",") != "model.jaffle_shop.customers,model.jaffle_shop.int_customer_orders,model.jaffle_shop.int_customer_payments" {
+			t.Errorf("customer_segments impacted by %v", n.ImpactedBy)
+		}
+		if !*n.Impacted && n.ImpactedBy != nil {
+			t.Errorf("%s is not impacted but impacted by %v", n.UniqueID, n.ImpactedBy)
+		}
+	}
+	want := map[string]int{"changed": 3, "added": 2, "removed": 0, "modified": 1, "whitespace_only": 0, "impacted_downstream": 2, "nodes": 12}
+	for k, v := range want {
+		if got, ok := r.Counts[k]; !ok || got != v {
+			t.Errorf("counts.%s = %d, want %d", k, got, v)
+		}
+	}
+}
+
+// TestLineageWordsAgree: lineage-diff and the summary say the same thing
+// in the same words: "N changed (a added, r removed, m modified), M
+// impacted downstream".
+func TestLineageWordsAgree(t *testing.T) {
+	for _, pair := range [][2]string{{"jaffle-recce/base", "jaffle-recce/current"}, {"tuva/v11-dbt1.7.8", "tuva/v8-dbt1.4.9"}, {"flow-models/v5/base", "flow-models/v5/current"}} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "recce.yml"), []byte("checks:\n  - {name: Lineage, type: lineage_diff}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		flags := []string{"--project-dir", dir, "--target-base-path", fixtures.Path(t, "dbt", pair[0]), "--target-path", fixtures.Path(t, "dbt", pair[1])}
+		text := recceOK(t, append([]string{"lineage-diff"}, flags...)...)
+		state := filepath.Join(dir, "state.json")
+		recceOK(t, append([]string{"run", "-o", state}, flags...)...)
+		md := recceOK(t, "summary", state)
+		var r struct {
+			Counts struct {
+				Changed, Added, Removed, Modified int
+				Downstream                        int `json:"impacted_downstream"`
+			} `json:"counts"`
+		}
+		if err := json.Unmarshal([]byte(recceOK(t, append([]string{"lineage-diff", "--format", "json"}, flags...)...)), &r); err != nil {
+			t.Fatal(err)
+		}
+		c := r.Counts
+		phrase := fmt.Sprintf("%d changed (%d added, %d removed, %d modified), %d impacted downstream", c.Changed, c.Added, c.Removed, c.Modified, c.Downstream)
+		if pair[0] == "jaffle-recce/base" && !strings.Contains(text, "impacted by customers, int_customer_orders, int_customer_payments") {
+			t.Errorf("lineage-diff does not say what impacts customer_segments:\n%s", text)
+		}
+		if !strings.Contains(text, phrase) || !strings.Contains(md, phrase) {
+			t.Errorf("%s: %q is not in both:\n%s\n%s", pair[0], phrase, firstLines(text, 4), firstLines(md, 14))
+		}
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// TestSchemaDiffNeedsBothCatalogs: with a catalog missing, recce
+// schema-diff cannot compare columns: it fails and says what to run.
+func TestSchemaDiffNeedsBothCatalogs(t *testing.T) {
+	noBase := fixtures.Variant(t, func(a *fixtures.Artifacts) { a.Catalog = nil }, "dbt", "jaffle-recce", "base")
+	_, errOut, code := runRecce(t, "schema-diff", "--target-base-path", noBase, "--target-path", fixtures.Path(t, "dbt", "jaffle-recce", "current"))
+	if code != 1 || !strings.Contains(errOut, "base environment has no catalog.json") || !strings.Contains(errOut, "dbt docs generate") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
 }
 
 func TestLineageDiffText(t *testing.T) {
@@ -77,7 +145,7 @@ func TestLineageDiffText(t *testing.T) {
 	if code != 0 {
 		t.Fatal(out)
 	}
-	for _, want := range []string{"3 changed", "customers", "int_customer_orders", "code"} {
+	for _, want := range []string{"3 changed (2 added, 0 removed, 1 modified), 0 impacted downstream", "customers", "int_customer_orders", "code"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/diff"
 	"gitlab.com/recce-go/recce/internal/lineage"
@@ -171,7 +172,11 @@ func (a *app) printRowCount(w io.Writer, r *diff.RowCountResult) error {
 			d := *n.Current - *n.Base
 			change = fmt.Sprintf("%+d", d)
 			if *n.Base != 0 {
-				change += fmt.Sprintf(" (%+.1f%%)", 100*float64(d)/float64(*n.Base))
+				p := check.Percent(float64(d) / float64(*n.Base))
+				if d > 0 {
+					p = "+" + p
+				}
+				change += " (" + p + ")"
 			}
 			change = term.Yellow(w, change)
 		}
@@ -245,11 +250,11 @@ func printColumns(w io.Writer, cols []diff.ColumnMatch) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	t := term.NewTable(w, "COLUMN", "MATCHED", "MISMATCHED", "MATCHED %").AlignRight(1, 2, 3)
+	t := term.NewTable(w, "COLUMN", "MATCHED", "MISMATCHED", "MATCH RATE").AlignRight(1, 2, 3)
 	for _, c := range cols {
 		p := "-"
 		if c.MatchedP != nil {
-			p = strconv.FormatFloat(100**c.MatchedP, 'f', 2, 64)
+			p = check.Percent(*c.MatchedP)
 			if c.Mismatched > 0 {
 				p = term.Yellow(w, p)
 			}
@@ -399,52 +404,72 @@ func printProfile(w io.Writer, r *diff.ProfileResult) error {
 		byName[r.Base[i].ColumnName] = &r.Base[i]
 	}
 	t := term.NewTable(w, "COLUMN", "TYPE", "ROWS", "NULLS", "DISTINCT", "UNIQUE", "MIN", "MAX", "AVG", "MEDIAN").AlignRight(2, 3, 4, 8, 9)
-	measures := func(p *diff.ColumnProfile) []string {
-		if p == nil {
-			return make([]string, 8)
-		}
-		opt := func(v any) string {
-			switch x := v.(type) {
-			case *int64:
-				if x == nil {
-					return "-"
-				}
+	// The measures as values, compared exactly: two values that differ
+	// are shown with the digits it takes to tell them apart, and equal
+	// values are never shown as a change.
+	measures := func(p *diff.ColumnProfile) []any {
+		return []any{p.RowCount, p.Nulls, p.DistinctCount, p.IsUnique, p.Min, p.Max, p.Avg, p.Median}
+	}
+	one := func(v any) string {
+		switch x := v.(type) {
+		case int64:
+			return strconv.FormatInt(x, 10)
+		case *int64:
+			if x != nil {
 				return strconv.FormatInt(*x, 10)
-			case *float64:
-				if x == nil {
-					return "-"
-				}
-				return strconv.FormatFloat(*x, 'f', 4, 64)
-			case *bool:
-				if x == nil {
-					return "-"
-				}
-				return strconv.FormatBool(*x)
-			case nil:
-				return "-"
 			}
+		case *float64:
+			if x != nil {
+				return check.Number(*x, 4)
+			}
+		case float64:
+			return check.Number(x, 4)
+		case *bool:
+			if x != nil {
+				return strconv.FormatBool(*x)
+			}
+		case nil:
+		default:
 			return cell(w, v)
 		}
-		return []string{strconv.FormatInt(p.RowCount, 10), strconv.FormatInt(p.Nulls, 10), opt(p.DistinctCount), opt(p.IsUnique),
-			opt(p.Min), opt(p.Max), opt(p.Avg), opt(p.Median)}
+		return "-"
+	}
+	pair := func(b, c any) (string, string, bool) {
+		bf, okB := profileFloat(b)
+		cf, okC := profileFloat(c)
+		if okB && okC {
+			bs, cs := check.NumberPair(bf, cf, 4)
+			return bs, cs, bf != cf
+		}
+		bs, cs := one(b), one(c)
+		return bs, cs, bs != cs
 	}
 	seen := map[string]bool{}
 	add := func(name, typ string, b, c *diff.ColumnProfile) {
-		bm, cm := measures(b), measures(c)
-		if b != nil && c != nil && b.DataType != c.DataType {
-			typ = term.Yellow(w, b.DataType+" → "+c.DataType)
-		}
 		row := []string{name, typ}
-		for i := range cm {
-			switch {
-			case b == nil:
-				row = append(row, term.Green(w, cm[i]))
-			case c == nil:
-				row = append(row, term.Red(w, bm[i]))
-			case bm[i] != cm[i]:
-				row = append(row, term.Yellow(w, bm[i]+" → "+cm[i]))
-			default:
-				row = append(row, cm[i])
+		switch {
+		case b == nil:
+			row[0], row[1] = term.Green(w, name), term.Green(w, typ+" (column added)")
+			for _, v := range measures(c) {
+				row = append(row, one(v))
+			}
+		case c == nil:
+			row[0], row[1] = term.Red(w, name), term.Red(w, typ+" (column removed)")
+			for _, v := range measures(b) {
+				row = append(row, one(v))
+			}
+		default:
+			if b.DataType != c.DataType {
+				row[1] = term.Yellow(w, b.DataType+" → "+c.DataType)
+			}
+			bm, cm := measures(b), measures(c)
+			for i := range cm {
+				bs, cs, differ := pair(bm[i], cm[i])
+				if differ {
+					row = append(row, term.Yellow(w, bs+" → "+cs))
+				} else {
+					row = append(row, cs)
+				}
 			}
 		}
 		t.Row(row...)
@@ -456,11 +481,28 @@ func printProfile(w io.Writer, r *diff.ProfileResult) error {
 	}
 	for i := range r.Base {
 		if b := &r.Base[i]; !seen[b.ColumnName] {
-			add(b.ColumnName+" (removed)", b.DataType, b, nil)
+			add(b.ColumnName, b.DataType, b, nil)
 		}
 	}
 	fmt.Fprintf(w, "Profile of %s\n\n", r.Model)
 	return t.Flush()
+}
+
+// profileFloat reads a profile measure that is a number.
+func profileFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case *float64:
+		if x != nil {
+			return *x, true
+		}
+		return 0, false
+	case *int64:
+		if x != nil {
+			return float64(*x), true
+		}
+		return 0, false
+	}
+	return warehouse.Float64(v) // values from the warehouse; text stays text
 }
 
 func (a *app) topKCmd() *cobra.Command {

@@ -222,9 +222,9 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 	}
 	switch {
 	case o.failOn == "mismatch" && mismatches+incomplete > 0:
-		return &exitError{code: 1, err: fmt.Errorf("%d checks found a data mismatch and %d did not complete (--fail-on mismatch)", mismatches, incomplete)}
+		return &exitError{code: 1, err: fmt.Errorf("%s found a data mismatch and %d did not complete (--fail-on mismatch)", plural(mismatches, "check", "checks"), incomplete)}
 	case o.failOn == "error" && incomplete > 0:
-		return &exitError{code: 1, err: fmt.Errorf("%d checks did not complete (--fail-on error)", incomplete)}
+		return &exitError{code: 1, err: fmt.Errorf("%s did not complete (--fail-on error)", plural(incomplete, "check", "checks"))}
 	}
 	return nil
 }
@@ -288,13 +288,19 @@ func (a *app) printRun(r runReport, mismatches, incomplete int) error {
 		return err
 	}
 	fmt.Fprintln(w)
+	checks := plural(len(r.Checks), "check", "checks")
 	switch {
 	case len(r.Checks) == 0:
 		fmt.Fprintln(w, "No checks to run.")
-	case mismatches+incomplete == 0:
-		fmt.Fprintf(w, "%s No data mismatch detected in %d checks.\n", term.Green(w, "✓"), len(r.Checks))
+	case mismatches > 0 && incomplete > 0:
+		fmt.Fprintf(w, "%s Data mismatch detected in %d of %s; %d did not complete.\n", term.Red(w, "✗"), mismatches, checks, incomplete)
+	case mismatches > 0:
+		fmt.Fprintf(w, "%s Data mismatch detected in %d of %s.\n", term.Red(w, "✗"), mismatches, checks)
+	case incomplete > 0:
+		// Never "no mismatch": what an incomplete check compares is unknown.
+		fmt.Fprintf(w, "%s %d of %s did not complete: the change is not fully validated.\n", term.Yellow(w, "!"), incomplete, checks)
 	default:
-		fmt.Fprintf(w, "%s %d checks found a data mismatch, %d did not complete, of %d.\n", term.Red(w, "✗"), mismatches, incomplete, len(r.Checks))
+		fmt.Fprintf(w, "%s No data mismatch detected: %s ran clean.\n", term.Green(w, "✓"), checks)
 	}
 	fmt.Fprintf(w, "State written to %s", r.StateFile)
 	if r.SummaryFile != "" {
@@ -302,6 +308,14 @@ func (a *app) printRun(r runReport, mismatches, incomplete int) error {
 	}
 	fmt.Fprintln(w, ".")
 	return nil
+}
+
+// plural says "1 check", "2 checks".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (a *app) summaryCmd() *cobra.Command {

@@ -13,6 +13,7 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/dbt"
+	"gitlab.com/recce-go/recce/internal/fixtures"
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/markdown"
@@ -137,7 +138,7 @@ func TestRunOnJaffle(t *testing.T) {
 	if err := json.Unmarshal([]byte(recceOK(t, "summary", state, "--format", "json")), &data); err != nil {
 		t.Fatal(err)
 	}
-	if data.Status != summary.StatusFailed || data.Checks.Mismatch != 2 || data.Checks.Incomplete != 1 || data.Lineage.Changed != 3 {
+	if data.Status != summary.StatusFailed || data.Checks.Mismatch != 2 || data.Checks.Incomplete != 1 || data.Lineage.Counts.Changed != 3 {
 		t.Errorf("summary data %+v", data.Checks)
 	}
 
@@ -147,7 +148,7 @@ func TestRunOnJaffle(t *testing.T) {
 		t.Errorf("--fail-on mismatch: exit %d: %s", code, errOut)
 	}
 	_, errOut, code = runRecce(t, append([]string{"run", "-o", state, "--fail-on", "error"}, project...)...)
-	if code != 1 || !strings.Contains(errOut, "1 checks did not complete (--fail-on error)") {
+	if code != 1 || !strings.Contains(errOut, "1 check did not complete (--fail-on error)") {
 		t.Errorf("--fail-on error: exit %d: %s", code, errOut)
 	}
 	if _, errOut, code = runRecce(t, "run", "--fail-on", "sometimes"); code != 1 || !strings.Contains(errOut, "never|error|mismatch") {
@@ -420,5 +421,43 @@ func TestPostSummaryFromStateFile(t *testing.T) {
 func TestSummaryCarriesTheNoteMarker(t *testing.T) {
 	if summary.NoteMarker != gitlab.SummaryMarker {
 		t.Fatalf("summary.NoteMarker %q != gitlab.SummaryMarker %q", summary.NoteMarker, gitlab.SummaryMarker)
+	}
+}
+
+// TestRunWithoutCatalogs is issue 12's first case: no catalog.json on
+// either side. recce run's default checks must not call the schema diff
+// clean (or approve it), and the summary must not say "no data mismatch".
+func TestRunWithoutCatalogs(t *testing.T) {
+	noCatalog := fixtures.Variant(t, func(a *fixtures.Artifacts) { a.Catalog = nil }, "dbt", "jaffle-recce", "base")
+	dir := t.TempDir()
+	state, md := filepath.Join(dir, "state.json"), filepath.Join(dir, "summary.md")
+	flags := []string{"--project-dir", dir, "--target-base-path", noCatalog, "--target-path", noCatalog}
+	out, errOut, code := runRecce(t, append([]string{"run", "-o", state, "--summary", md, "--fail-on", "error"}, flags...)...)
+	if code != 1 || !strings.Contains(errOut, "1 check did not complete (--fail-on error)") {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "schema_diff") && (!strings.Contains(line, "! incomplete") || strings.Contains(line, "approved") || !strings.Contains(line, "dbt docs generate")) {
+			t.Errorf("schema diff without catalogs: %q", line)
+		}
+	}
+	if !strings.Contains(out, "1 of 2 checks did not complete: the change is not fully validated.") || strings.Contains(out, "No data mismatch") {
+		t.Errorf("run output:\n%s", out)
+	}
+	summaryMD, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(summaryMD), summary.Marker(summary.StatusFailed)) || strings.Contains(strings.ToLower(string(summaryMD)), "no data mismatch") {
+		t.Errorf("summary:\n%s", summaryMD)
+	}
+	st, err := check.Load(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Checks {
+		if c.Type == check.SchemaDiff && c.IsChecked {
+			t.Error("the schema diff that could not look was approved")
+		}
 	}
 }

@@ -351,7 +351,9 @@ func (a *app) reviewOptions(opts *server.Options, dataDir, path string) error {
 	opts.Env = &check.Env{Base: base, Current: current,
 		NoWarehouse: errors.New("this server reviews a state file (--review), without a warehouse: to run data checks, start `recce server` in the dbt project")}
 	opts.PullRequest = st.PullRequest
-	opts.Initial = &server.Snapshot{Source: "sha256:" + sum, Checks: st.Checks, Runs: st.Runs}
+	// Lineage and schema diffs that a state file of the reference stores
+	// without a run are computed from its artifacts, as the reference does.
+	opts.Initial = &server.Snapshot{Source: "sha256:" + sum, Checks: st.Checks, Runs: st.WithArtifactRuns(base, current).Runs}
 	opts.Workspace = server.FileWorkspace{Path: workspacePath(dataDir, "review", base.Manifest.Metadata.ProjectName, abs)}
 	opts.Artifacts = func() (check.Artifacts, error) { return st.Artifacts, nil }
 	return nil

@@ -397,3 +397,26 @@ func assertTokenOpens(t *testing.T, env map[string]string, dataDir, keyPath, tok
 		t.Fatalf("the stored token does not open with the new key: %v", err)
 	}
 }
+
+// TestReviewReferenceStateFile: recce server --review on the real state
+// file of the reference, whose schema_diff check has no run (the
+// reference computes it from the artifacts): the review computes it too,
+// so the check is not shown as never run.
+func TestReviewReferenceStateFile(t *testing.T) {
+	path := fixtures.Path(t, "recce-state", "recce_tests_v11.json")
+	s := startServer(t, nil, "server", "--review", path, "--port", "0", "--data-dir", t.TempDir())
+	const schema = "594acbfa-473c-4c8b-9b6d-7fa0c39ce755"
+	found := false
+	for _, r := range s.call("GET", "/api/runs", nil, 200).([]any) {
+		run := r.(map[string]any)
+		if run["check_id"] == schema {
+			found = true
+			if run["status"] != string(check.Finished) || run["type"] != "schema_diff" || run["result"] == nil {
+				t.Errorf("the schema diff computed from the artifacts: %v", run)
+			}
+		}
+	}
+	if !found {
+		t.Error("the schema_diff check of the reference's state file has no run in the review")
+	}
+}

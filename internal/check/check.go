@@ -145,6 +145,12 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(p.Result, []byte("null")) {
 		p.Result = nil
 	}
+	// The reference writes its statuses in lower case ("finished").
+	for _, s := range []Status{Running, Finished, Failed, Cancelled} {
+		if strings.EqualFold(string(p.Status), string(s)) {
+			p.Status = s
+		}
+	}
 	if p.Status == "" {
 		switch {
 		case p.Error != "":

@@ -96,35 +96,14 @@ func assessResult(c *Check, res any) Outcome {
 	}
 	switch v := res.(type) {
 	case *LineageDiffResult:
-		counts := map[string]int{}
-		for _, n := range v.Nodes {
-			counts[string(n.Change)]++
-		}
-		if len(v.Nodes) == 0 {
+		if len(v.Nodes) == 0 && v.Impacted == 0 {
 			return Outcome{Verdict: Info, Reason: fmt.Sprintf("no change among %d selected nodes", v.Selected)}
 		}
-		return Outcome{Verdict: Info, Reason: fmt.Sprintf("%d added, %d removed, %d modified; %d impacted downstream",
-			counts["added"], counts["removed"], counts["modified"], v.Impacted)}
+		return Outcome{Verdict: Info, Reason: v.Counts().String()}
 	case *SchemaDiffResult:
-		var nodes []string
-		for _, n := range v.Nodes {
-			nodes = append(nodes, n.Name)
-		}
-		if len(nodes) == 0 {
-			return Outcome{Verdict: Clean, Reason: fmt.Sprintf("no column changed in %d selected nodes", v.Selected)}
-		}
-		return Outcome{Verdict: Mismatch, Nodes: nodes, Reason: fmt.Sprintf("columns changed in %d of %d selected nodes", len(nodes), v.Selected)}
+		return assessSchema(v)
 	case *RowCountDiffResult:
-		var nodes []string
-		for _, name := range sortedKeys(*v) {
-			if (*v)[name].Changed() {
-				nodes = append(nodes, name)
-			}
-		}
-		if len(nodes) == 0 {
-			return Outcome{Verdict: Clean, Reason: fmt.Sprintf("same row counts in %d models", len(*v))}
-		}
-		return Outcome{Verdict: Mismatch, Nodes: nodes, Reason: fmt.Sprintf("row counts differ in %d of %d models", len(nodes), len(*v))}
+		return assessRowCounts(*v)
 	case *ValueDiffResult:
 		s := v.Summary
 		var below []string
@@ -143,7 +122,11 @@ func assessResult(c *Check, res any) Outcome {
 			reason += fmt.Sprintf(", %d modified", modified)
 		}
 		if len(below) > 0 {
-			reason += fmt.Sprintf("; %d columns below 100%% match", len(below))
+			cols := "columns"
+			if len(below) == 1 {
+				cols = "column"
+			}
+			reason += fmt.Sprintf("; %d %s below 100%% match", len(below), cols)
 		}
 		return one(changed, reason)
 	case *ValueDiffDetailResult:
@@ -173,6 +156,85 @@ func assessResult(c *Check, res any) Outcome {
 		return one(changed, fmt.Sprintf("%d of %d bins differ", bins, max(len(v.Base.Counts), len(v.Current.Counts))))
 	}
 	return Outcome{Verdict: Incomplete, Reason: fmt.Sprintf("no verdict for %T", res)}
+}
+
+// assessSchema: columns seen added, removed or retyped are a mismatch;
+// otherwise a selected relation missing from a catalog (its columns
+// unknown) makes the check incomplete, since nothing was compared there.
+func assessSchema(v *SchemaDiffResult) Outcome {
+	var changed []string
+	missing := map[string][]string{}
+	for _, n := range v.Nodes {
+		if n.Missing != "" {
+			missing[n.Missing] = append(missing[n.Missing], n.Name)
+			continue
+		}
+		changed = append(changed, n.Name)
+	}
+	unseen := ""
+	if len(missing) > 0 {
+		var parts []string
+		for _, side := range []string{"base", "current", "both"} {
+			names := missing[side]
+			if len(names) == 0 {
+				continue
+			}
+			where := "the " + side + " catalog"
+			if side == "both" {
+				where = "either catalog"
+			}
+			parts = append(parts, fmt.Sprintf("%s not in %s", nameList(names), where))
+		}
+		unseen = strings.Join(parts, "; ") + ": their columns are unknown; run `dbt docs generate` where they are missing"
+	}
+	switch {
+	case len(changed) > 0 && unseen != "":
+		return Outcome{Verdict: Mismatch, Nodes: changed, Reason: fmt.Sprintf("columns changed in %d of %d selected nodes; %s", len(changed), v.Selected, unseen)}
+	case len(changed) > 0:
+		return Outcome{Verdict: Mismatch, Nodes: changed, Reason: fmt.Sprintf("columns changed in %d of %d selected nodes", len(changed), v.Selected)}
+	case unseen != "":
+		return Outcome{Verdict: Incomplete, Reason: unseen}
+	case v.Selected == 0:
+		return Outcome{Verdict: Clean, Reason: "nothing to compare: the selection matched no node"}
+	}
+	return Outcome{Verdict: Clean, Reason: fmt.Sprintf("no column changed in %d selected nodes", v.Selected)}
+}
+
+// assessRowCounts: counts that differ are a mismatch; otherwise a relation
+// the warehouse lacks or refuses makes the check incomplete.
+func assessRowCounts(v RowCountDiffResult) Outcome {
+	var changed, unseen []string
+	for _, name := range sortedKeys(v) {
+		switch e := v[name]; {
+		case e.Changed():
+			changed = append(changed, name)
+		case e.Unseen() != "":
+			unseen = append(unseen, name+" ("+e.Unseen()+")")
+		}
+	}
+	notCounted := ""
+	if len(unseen) > 0 {
+		notCounted = fmt.Sprintf("%s could not be counted: build them in that environment, or check the warehouse's permissions", nameList(unseen))
+	}
+	switch {
+	case len(changed) > 0 && notCounted != "":
+		return Outcome{Verdict: Mismatch, Nodes: changed, Reason: fmt.Sprintf("row counts differ in %d of %d models; %s", len(changed), len(v), notCounted)}
+	case len(changed) > 0:
+		return Outcome{Verdict: Mismatch, Nodes: changed, Reason: fmt.Sprintf("row counts differ in %d of %d models", len(changed), len(v))}
+	case notCounted != "":
+		return Outcome{Verdict: Incomplete, Reason: notCounted}
+	case len(v) == 0:
+		return Outcome{Verdict: Clean, Reason: "nothing to count: the selection matched no model, seed or snapshot"}
+	}
+	return Outcome{Verdict: Clean, Reason: fmt.Sprintf("same row counts in %d models", len(v))}
+}
+
+// nameList names at most five names, and how many more.
+func nameList(names []string) string {
+	if len(names) <= 5 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:4], ", "), len(names)-4)
 }
 
 func at(s []int64, i int) int64 {
@@ -216,16 +278,18 @@ func queryDiffReason(v *QueryDiffResult) string {
 }
 
 // ProfileDifference is one statistic of one column that differs between
-// the environments.
+// the environments, or a column on one side only (Change "added" or
+// "removed", with no statistic: one line, not a line per statistic).
 type ProfileDifference struct {
 	Column  string `json:"column"`
-	Stat    string `json:"stat"`
+	Stat    string `json:"stat,omitempty"`
 	Base    any    `json:"base"`
 	Current any    `json:"current"`
+	Change  string `json:"change,omitempty"`
 }
 
-// ProfileDifferences lists the statistics that differ, column by column
-// (columns on one side only included, with a nil on the other side).
+// ProfileDifferences lists the statistics that differ, column by column,
+// values compared exactly; a column on one side only is one difference.
 func ProfileDifferences(v *ProfileDiffResult) []ProfileDifference {
 	rows := func(f DataFrame) (map[string][]any, []string) {
 		m := map[string][]any{}
@@ -273,12 +337,20 @@ func ProfileDifferences(v *ProfileDiffResult) []ProfileDifference {
 	var out []ProfileDifference
 	for _, n := range names {
 		b, c := base[n], cur[n]
+		switch {
+		case b == nil:
+			out = append(out, ProfileDifference{Column: n, Change: "added"})
+			continue
+		case c == nil:
+			out = append(out, ProfileDifference{Column: n, Change: "removed"})
+			continue
+		}
 		for _, s := range statNames {
 			if s == "column_name" {
 				continue
 			}
 			bv, cv := value(b, colsB, s), value(c, colsC, s)
-			if b == nil || c == nil || !sameValue(bv, cv) {
+			if !sameValue(bv, cv) {
 				out = append(out, ProfileDifference{Column: n, Stat: s, Base: bv, Current: cv})
 			}
 		}

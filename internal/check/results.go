@@ -3,6 +3,8 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"gitlab.com/recce-go/recce/internal/diff"
 	"gitlab.com/recce-go/recce/internal/lineage"
@@ -34,6 +36,24 @@ type LineageDiffResult struct {
 	Nodes []LineageNode `json:"nodes"`
 	// Impacted counts the selected unchanged nodes downstream of a change.
 	Impacted int `json:"impacted"`
+}
+
+// Counts counts the result's nodes as every output does (see
+// lineage.Counts).
+func (r *LineageDiffResult) Counts() lineage.Counts {
+	c := lineage.Counts{Nodes: r.Selected, ImpactedDownstream: r.Impacted}
+	for _, n := range r.Nodes {
+		switch n.Change {
+		case lineage.Added:
+			c.Added++
+		case lineage.Removed:
+			c.Removed++
+		case lineage.Modified:
+			c.Modified++
+		}
+	}
+	c.Changed = c.Added + c.Removed + c.Modified
+	return c
 }
 
 // LineageNode is a changed node of a lineage diff.
@@ -86,17 +106,43 @@ type RowCountMeta struct {
 	Status string `json:"status"`
 }
 
-// Changed reports whether the counts differ, a count on one side only
-// included. Two missing counts are no difference (nothing to compare), as
-// in the reference.
+// Changed reports whether the counts differ: both counted and unequal,
+// or one side counted and the other without a relation by construction
+// (the model added or removed, or made ephemeral). Two missing counts are
+// no difference, as in the reference; a relation the warehouse lacks or
+// refuses is no difference either, but Unseen.
 func (e RowCountEntry) Changed() bool {
 	switch {
 	case e.Base != nil && e.Curr != nil:
 		return *e.Base != *e.Curr
 	case e.Base == nil && e.Curr == nil:
 		return false
+	case e.Unseen() != "":
+		return false
 	}
 	return true
+}
+
+// Unseen says why a node's counts could not be compared ("" when they
+// could, or when there is nothing to count): a side's relation is missing
+// from the warehouse (table_not_found) or cannot be read
+// (permission_denied), or neither side has a count nor says why (the
+// reference's results before it wrote statuses).
+func (e RowCountEntry) Unseen() string {
+	var why []string
+	for _, side := range []struct {
+		name  string
+		count *int64
+		meta  *RowCountMeta
+	}{{"base", e.Base, e.BaseMeta}, {"current", e.Curr, e.CurrMeta}} {
+		if side.count == nil && side.meta != nil && (side.meta.Status == diff.StatusTableNotFound || side.meta.Status == diff.StatusPermissionDenied) {
+			why = append(why, side.name+" "+side.meta.Status)
+		}
+	}
+	if len(why) == 0 && e.Base == nil && e.Curr == nil && e.BaseMeta == nil && e.CurrMeta == nil {
+		return "no count on either side"
+	}
+	return strings.Join(why, ", ")
 }
 
 // ValueDiffResult is a value_diff run's result: the reference's
@@ -139,14 +185,25 @@ func (r *ValueDiffResult) ColumnRates() []diff.ColumnMatch {
 			continue
 		}
 		name, _ := row[0].(string)
-		matched, _ := warehouse.Float64(row[1])
+		matched, _ := Float(row[1])
 		cm := diff.ColumnMatch{Name: name, Matched: int64(matched), Mismatched: -1}
-		if p, ok := warehouse.Float64(row[2]); ok {
+		if p, ok := Float(row[2]); ok {
 			cm.MatchedP = &p
 		}
 		out = append(out, cm)
 	}
 	return out
+}
+
+// Float reads a number from a result's value: a number, or a numeric
+// string, as the reference writes some ("1856", "0.0118...") in its data
+// frames.
+func Float(v any) (float64, bool) {
+	if s, ok := v.(string); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return f, err == nil
+	}
+	return warehouse.Float64(v)
 }
 
 // ValueDiffDetailResult is a value_diff_detail run's result: the

@@ -177,18 +177,32 @@ func (rn *Runner) execute(ctx context.Context, c *Check) (result any, err error)
 	if err != nil {
 		return nil, fmt.Errorf("invalid params: %w", err)
 	}
-	if c.Type.NeedsWarehouse() && e.Warehouse == nil {
+	noWarehouse := func() error {
 		why := "no warehouse connection is configured"
 		if e.NoWarehouse != nil {
 			why = e.NoWarehouse.Error()
 		}
-		return nil, fmt.Errorf("this check queries the warehouse, which is not available: %s", why)
+		return fmt.Errorf("this check queries the warehouse, which is not available: %s", why)
 	}
 	envs := &diff.Envs{Warehouse: e.Warehouse, Base: e.Base.Manifest, Current: e.Current.Manifest}
+	if _, multi := params.(NodeSelection); !multi && c.Type.NeedsWarehouse() && e.Warehouse == nil {
+		return nil, noWarehouse()
+	}
 	switch p := params.(type) {
 	case NodeSelection:
+		// The selection first: a selection that matches nothing is the
+		// check's own problem, and when nothing changed a row count has
+		// nothing to count, warehouse or not.
+		if c.Type == SchemaDiff {
+			if err := CatalogsPresent(e.Base, e.Current); err != nil {
+				return nil, err
+			}
+		}
 		nodes, err := selectNodes(e.Lineage(), p)
 		if err != nil {
+			return nil, err
+		}
+		if err := selectedSomething(c.Type, p, nodes); err != nil {
 			return nil, err
 		}
 		switch c.Type {
@@ -196,6 +210,9 @@ func (rn *Runner) execute(ctx context.Context, c *Check) (result any, err error)
 			return lineageResult(nodes), nil
 		case SchemaDiff:
 			return schemaResult(nodes), nil
+		}
+		if e.Warehouse == nil && slices.ContainsFunc(nodes, func(n *lineage.Node) bool { return diff.Countable(n.Node()) }) {
+			return nil, noWarehouse()
 		}
 		return rowCountResult(ctx, envs, nodes)
 	case diff.ValueParams:
@@ -288,6 +305,67 @@ func selectNodes(r *lineage.Result, s NodeSelection) ([]*lineage.Node, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// CatalogsPresent fails a schema diff that cannot see the columns of a
+// side: without its catalog.json, nothing can be compared there. The
+// error says how to produce the catalogs.
+func CatalogsPresent(base, current *dbt.Artifacts) error {
+	b, c := base.Catalog != nil, current.Catalog != nil
+	switch {
+	case !b && !c:
+		return errors.New("neither environment has a catalog.json, so no columns can be compared: " +
+			"generate both with `dbt docs generate` (on the base branch and on the merge request's branch) and run the check again")
+	case !b:
+		return errors.New("the base environment has no catalog.json: its columns are unknown, so nothing can be compared; " +
+			"generate it with `dbt docs generate` on the base branch and run the check again")
+	case !c:
+		return errors.New("the current environment has no catalog.json: its columns are unknown, so nothing can be compared; " +
+			"generate it with `dbt docs generate` on the merge request's branch and run the check again")
+	}
+	return nil
+}
+
+// selectedSomething fails a multi-node check whose selection gave it
+// nothing to look at (a typo in a name, a tag nobody has), unless the
+// selection depends on the change (a state: method, or view_mode
+// changed_models): that nothing was modified is then the answer, and the
+// check passes with nothing to compare.
+func selectedSomething(t Type, s NodeSelection, nodes []*lineage.Node) error {
+	if s.Explicit() || strings.Contains(s.Select+" "+s.Exclude, "state:") || s.ViewMode == "changed_models" {
+		return nil
+	}
+	what, n := "node", len(nodes)
+	switch t {
+	case RowCountDiff:
+		what, n = "model, seed or snapshot", 0
+		for _, x := range nodes {
+			if diff.Countable(x.Node()) {
+				n++
+			}
+		}
+	case SchemaDiff:
+		what, n = "relation (model, seed, snapshot or source)", 0
+		for _, x := range nodes {
+			if x.Node().HasRelation() {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return nil
+	}
+	sel := fmt.Sprintf("select %q", s.Select)
+	if s.Select == "" {
+		sel = "every node"
+	}
+	if s.Exclude != "" {
+		sel += fmt.Sprintf(", exclude %q", s.Exclude)
+	}
+	if len(s.Packages) > 0 {
+		sel += fmt.Sprintf(", packages %s", strings.Join(s.Packages, ", "))
+	}
+	return fmt.Errorf("the selection (%s) matched no %s, so there was nothing to compare: check its names (`recce lineage-diff --select ...` lists what a selector matches)", sel, what)
 }
 
 // nodeByName finds a node by name, package.name, or source.table.

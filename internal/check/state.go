@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -126,13 +129,14 @@ func GitFromEnv(getenv func(string) string) *GitInfo {
 }
 
 // LoadArtifacts parses the embedded artifacts. The state must hold both
-// manifests; catalogs are optional.
-func (s *State) LoadArtifacts() (base, current *dbt.Artifacts, err error) {
-	parse := func(env dbt.Env, f ArtifactFiles) (*dbt.Artifacts, error) {
+// manifests; catalogs are optional. When both sides fail, the error says
+// both, base first.
+func (s *State) LoadArtifacts() (*dbt.Artifacts, *dbt.Artifacts, error) {
+	parse := func(env dbt.Env, f ArtifactFiles) (a *dbt.Artifacts, err error) {
 		if len(f.Manifest) == 0 {
 			return nil, fmt.Errorf("the state file has no %s manifest: it was written without artifacts; run `recce run` again with both artifact folders", env)
 		}
-		a := &dbt.Artifacts{Env: env, Dir: "state file"}
+		a = &dbt.Artifacts{Env: env, Dir: "state file"}
 		if a.Manifest, err = dbt.ParseManifest(f.Manifest); err != nil {
 			return nil, fmt.Errorf("%s manifest in the state file: %w", env, err)
 		}
@@ -143,10 +147,9 @@ func (s *State) LoadArtifacts() (base, current *dbt.Artifacts, err error) {
 		}
 		return a, nil
 	}
-	if base, err = parse(dbt.Base, s.Artifacts.Base); err != nil {
-		return nil, nil, err
-	}
-	if current, err = parse(dbt.Current, s.Artifacts.Current); err != nil {
+	base, berr := parse(dbt.Base, s.Artifacts.Base)
+	current, cerr := parse(dbt.Current, s.Artifacts.Current)
+	if err := dbt.JoinEnvErrors(berr, cerr); err != nil {
 		return nil, nil, err
 	}
 	return base, current, nil
@@ -477,4 +480,69 @@ func writeRaw(w io.Writer, b []byte) error {
 	}
 	_, err := w.Write(t)
 	return err
+}
+
+// ArtifactRuns computes the runs that state files of the reference leave
+// out: the reference stores no run for lineage_diff and schema_diff
+// checks and computes them from the embedded artifacts whenever it shows
+// them or renders the summary. For each such check of the state without a
+// run, ArtifactRuns returns that run, computed here the same way from
+// base and current (parsed from the state when nil). The runs are
+// deterministic: the run id derives from the check id, run_at is the
+// state's generated_at, so that a summary renders the same bytes each
+// time. When the artifacts cannot be read, the runs are Failed with the
+// reason. The state is not changed.
+func (s *State) ArtifactRuns(base, current *dbt.Artifacts) []*Run {
+	latest := LatestRuns(s.Runs)
+	var todo []*Check
+	for _, c := range s.Checks {
+		if (c.Type == LineageDiff || c.Type == SchemaDiff) && latest[c.CheckID] == nil {
+			todo = append(todo, c)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	var err error
+	if base == nil || current == nil {
+		base, current, err = s.LoadArtifacts()
+	}
+	at := s.Metadata.GeneratedAt
+	rn := &Runner{Env: &Env{Base: base, Current: current}, Now: func() time.Time { return at.Time }}
+	runs := make([]*Run, len(todo))
+	for i, c := range todo {
+		var r *Run
+		if err != nil {
+			r = &Run{CheckID: c.CheckID, Type: c.Type, Name: c.Name, Params: cloneParams(c.Params), Status: Failed,
+				Error: "computed from the state file's artifacts, which cannot be read: " + err.Error()}
+		} else {
+			r = rn.Run(context.Background(), c)
+		}
+		r.RunID, r.RunAt, r.DurationMS = derivedRunID(c.CheckID), at, 0
+		runs[i] = r
+	}
+	return runs
+}
+
+// WithArtifactRuns is the state with ArtifactRuns added to its runs: a
+// copy when there are any (the state itself is not changed), else the
+// state. Everything that assesses a state (the summary, its status, a
+// review of a state file) reads it through this, so that a state file of
+// the reference has no false "not run" checks.
+func (s *State) WithArtifactRuns(base, current *dbt.Artifacts) *State {
+	runs := s.ArtifactRuns(base, current)
+	if len(runs) == 0 {
+		return s
+	}
+	out := *s
+	out.Runs = append(slices.Clip(s.Runs), runs...)
+	return &out
+}
+
+// derivedRunID is a UUID derived from a check id, the same every time.
+func derivedRunID(checkID string) string {
+	b := sha256.Sum256([]byte("recce artifact run\x00" + checkID))
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -2,7 +2,6 @@ package summary
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +18,19 @@ import (
 func Build(s *check.State) *Summary { return build(s, nil, nil) }
 
 // build uses base and current when given, else the state's artifacts.
+// Checks that the reference computes from the artifacts (lineage and
+// schema diffs without a run) are computed here too.
 func build(s *check.State, base, current *dbt.Artifacts) *Summary {
-	sum := &Summary{Status: Status(s), PullRequest: s.PullRequest, Mismatched: []CheckReport{}, Incomplete: []CheckReport{}}
+	var artsErr error
+	if base == nil || current == nil {
+		base, current, artsErr = s.LoadArtifacts()
+	}
+	if artsErr == nil {
+		s = s.WithArtifactRuns(base, current)
+	} else {
+		s = s.WithArtifactRuns(nil, nil) // Failed runs that say why
+	}
+	sum := &Summary{Status: status(s), PullRequest: s.PullRequest, Mismatched: []CheckReport{}, Incomplete: []CheckReport{}}
 	latest := check.LatestRuns(s.Runs)
 	for _, c := range s.Checks {
 		if c.Type == check.Simple {
@@ -48,11 +58,7 @@ func build(s *check.State, base, current *dbt.Artifacts) *Summary {
 	}
 	sum.Headline = headline(sum)
 
-	var err error
-	if base == nil || current == nil {
-		base, current, err = s.LoadArtifacts()
-	}
-	if err != nil {
+	if artsErr != nil {
 		sum.Environments = []Environment{{Name: "Base"}, {Name: "Current"}}
 		return sum
 	}
@@ -81,28 +87,31 @@ func stamp(s string) string {
 
 func headline(s *Summary) string {
 	n := s.Checks
+	checks := plural(n.Run, "check", "checks")
 	switch {
 	case n.Run == 0:
 		return "✅ No checks ran: add preset checks to recce.yml to validate the data."
 	case n.Mismatch > 0 && n.Incomplete > 0:
-		return fmt.Sprintf("❌ Data mismatch detected in %d of %s; %d did not complete.", n.Mismatch, plural(n.Run, "check", "checks"), n.Incomplete)
+		return fmt.Sprintf("❌ Data mismatch detected in %d of %s; %d did not complete.", n.Mismatch, checks, n.Incomplete)
 	case n.Mismatch > 0:
-		return fmt.Sprintf("❌ Data mismatch detected in %d of %s.", n.Mismatch, plural(n.Run, "check", "checks"))
+		return fmt.Sprintf("❌ Data mismatch detected in %d of %s.", n.Mismatch, checks)
 	case n.Incomplete > 0:
-		return fmt.Sprintf("⚠️ %d of %s did not complete; no data mismatch detected in the others.", n.Incomplete, plural(n.Run, "check", "checks"))
+		// Never "no mismatch": what an incomplete check compares is unknown.
+		return fmt.Sprintf("⚠️ %d of %s did not complete: the change is not fully validated.", n.Incomplete, checks)
 	}
-	return fmt.Sprintf("✅ No data mismatch detected: %s ran clean.", plural(n.Run, "check", "checks"))
+	return fmt.Sprintf("✅ No data mismatch detected: %s ran clean.", checks)
 }
 
 // Lineage is the graph of changed nodes and their descendants.
 type Lineage struct {
-	// Changed counts nodes added, removed or modified (whitespace-only
-	// edits, which change no data, are counted apart and not drawn).
-	Changed        int `json:"changed"`
-	WhitespaceOnly int `json:"whitespace_only"`
-	// Impacted counts the changed nodes and their descendants; Shown those
-	// drawn, level by level from the changed nodes, until the next level
-	// would take the graph past MaxMermaidChars.
+	// Counts are the nodes changed and impacted downstream, as every
+	// output says them (whitespace-only edits, which change no data, are
+	// counted apart and not drawn).
+	Counts lineage.Counts `json:"counts"`
+	// Impacted counts the changed nodes and their descendants
+	// (Counts.Changed + Counts.ImpactedDownstream); Shown those drawn,
+	// level by level from the changed nodes, until the next level would
+	// take the graph past MaxMermaidChars.
 	Impacted    int         `json:"impacted"`
 	Shown       int         `json:"shown"`
 	Levels      int         `json:"levels"`
@@ -188,7 +197,8 @@ func flags(s *check.State, latest map[string]*check.Run) nodeFlags {
 }
 
 // rowCountDelta shows a count change relative to the BASE count (the
-// reference divides by the current count; people expect base).
+// reference divides by the current count; people expect base), rounded as
+// every percentage is (check.Percent).
 func rowCountDelta(e check.RowCountEntry) string {
 	status := func(m *check.RowCountMeta) string {
 		if m == nil || m.Status == "" {
@@ -209,18 +219,11 @@ func rowCountDelta(e check.RowCountEntry) string {
 		return fmt.Sprintf("🔼 +%s rows (base empty)", num(*e.Curr))
 	}
 	b, c := *e.Base, *e.Curr
-	p := float64(c-b) / float64(b) * 100
-	arrow := "🔼"
+	p := check.Percent(float64(c-b) / float64(b))
 	if c < b {
-		arrow = "🔽"
+		return "🔽 " + p
 	}
-	if math.Abs(p) < 0.1 {
-		if c > b {
-			return arrow + " +<0.1%"
-		}
-		return arrow + " -<0.1%"
-	}
-	return fmt.Sprintf("%s %+.2f%%", arrow, p)
+	return "🔼 +" + p
 }
 
 var reasonTitles = map[lineage.Reason]string{
@@ -231,15 +234,11 @@ var reasonTitles = map[lineage.Reason]string{
 // buildLineage walks the graph level by level from the changed nodes and
 // draws as many whole levels as fit in MaxMermaidChars.
 func buildLineage(r *lineage.Result, s *check.State, latest map[string]*check.Run) *Lineage {
-	l := &Lineage{Nodes: []GraphNode{}}
+	l := &Lineage{Nodes: []GraphNode{}, Counts: lineage.CountNodes(r.Nodes)}
 	f := flags(s, latest)
 	var level []string
 	for _, n := range r.Nodes { // r.Nodes is sorted by unique_id
-		switch {
-		case n.WhitespaceOnly():
-			l.WhitespaceOnly++
-		case n.Changed():
-			l.Changed++
+		if n.Changed() && !n.WhitespaceOnly() {
 			level = append(level, n.UniqueID)
 		}
 	}

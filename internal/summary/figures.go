@@ -1,12 +1,15 @@
 package summary
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/warehouse"
 )
 
 // figures gives a mismatched check's key figures: the facts of its
@@ -60,7 +63,7 @@ func figures(c *check.Check, res any) ([]Fact, []Table) {
 			if col.Mismatched < 0 {
 				mis = "?"
 			}
-			t.Rows = append(t.Rows, []string{col.Name, num(col.Matched), mis, percent(*col.MatchedP)})
+			t.Rows = append(t.Rows, []string{col.Name, num(col.Matched), mis, check.Percent(*col.MatchedP)})
 		}
 		return facts, []Table{t}
 	case *check.ValueDiffDetailResult:
@@ -83,22 +86,33 @@ func figures(c *check.Check, res any) ([]Fact, []Table) {
 			more = " (more not listed)"
 		}
 		return []Fact{{"Model", firstNonEmpty(v.Model, c.Model())}, {"Row versions only in base", strconv.Itoa(removed)},
-			{"Row versions only in current", strconv.Itoa(added) + more}}, nil
+			{"Row versions only in current", strconv.Itoa(added) + more}}, keyedRows(&v.DataFrame, v.PrimaryKey)
 	case *check.ProfileDiffResult:
 		t := Table{Title: "Statistics that differ", Columns: []string{"Column", "Statistic", "Base", "Current"}, Code: []bool{true, false, true, true}}
 		for _, d := range check.ProfileDifferences(v) {
-			t.Rows = append(t.Rows, []string{d.Column, d.Stat, value(d.Base), value(d.Current)})
+			if d.Change != "" {
+				t.Rows = append(t.Rows, []string{d.Column, "column " + d.Change, "", ""})
+				continue
+			}
+			b, cu := statPair(d.Stat, d.Base, d.Current)
+			t.Rows = append(t.Rows, []string{d.Column, d.Stat, b, cu})
 		}
 		return []Fact{{"Model", firstNonEmpty(v.Model, c.Model())}}, []Table{t}
 	case *check.QueryDiffResult:
 		switch {
 		case v.Summary != nil:
 			s := v.Summary
-			return []Fact{{"Primary keys", strings.Join(v.PrimaryKeys, ", ")}, {"Keys", num(s.Total)}, {"Added", num(s.Added)}, {"Removed", num(s.Removed)}, {"Modified", num(s.Modified)}}, nil
+			var tables []Table
+			if v.Diff != nil {
+				tables = keyedRows(v.Diff, v.PrimaryKeys)
+			}
+			return []Fact{{"Primary keys", strings.Join(v.PrimaryKeys, ", ")}, {"Keys", num(s.Total)}, {"Added", num(s.Added)}, {"Removed", num(s.Removed)}, {"Modified", num(s.Modified)}}, tables
+		case v.Diff != nil: // the reference's keyed result: the differing rows only
+			return []Fact{{"Differing row versions", strconv.Itoa(len(v.Diff.Data))}}, keyedRows(v.Diff, v.PrimaryKeys)
 		case v.RowsOnlyInBase != nil && v.RowsOnlyInCurrent != nil:
-			return []Fact{{"Rows only in base", num(*v.RowsOnlyInBase)}, {"Rows only in current", num(*v.RowsOnlyInCurrent)}}, nil
+			return []Fact{{"Rows only in base", num(*v.RowsOnlyInBase)}, {"Rows only in current", num(*v.RowsOnlyInCurrent)}}, unkeyedRows(v.Base, v.Current)
 		case v.Base != nil && v.Current != nil:
-			return []Fact{{"Rows in base", strconv.Itoa(len(v.Base.Data))}, {"Rows in current", strconv.Itoa(len(v.Current.Data))}}, nil
+			return []Fact{{"Rows in base", strconv.Itoa(len(v.Base.Data))}, {"Rows in current", strconv.Itoa(len(v.Current.Data))}}, unkeyedRows(v.Base, v.Current)
 		}
 		return nil, nil
 	case *check.TopKDiffResult:
@@ -170,13 +184,6 @@ func num(n int64) string {
 	return b.String()
 }
 
-// percent shows a rate with two decimals, never rounding a rate below 1 up
-// to 100% (99.999% shows as 99.99%).
-func percent(p float64) string {
-	v := float64(int64(p*10000)) / 100
-	return strconv.FormatFloat(v, 'f', 2, 64) + "%"
-}
-
 func count(n *int64, meta *check.RowCountMeta) string {
 	if n != nil {
 		return num(*n)
@@ -209,14 +216,166 @@ func value(v any) string {
 	case string:
 		return x
 	case float64:
-		return strconv.FormatFloat(x, 'g', 10, 64)
+		return check.Number(x, 6)
 	case *float64:
 		if x == nil {
 			return "null"
 		}
-		return strconv.FormatFloat(*x, 'g', 10, 64)
+		return check.Number(*x, 6)
 	case time.Time:
 		return x.Format(time.RFC3339)
 	}
 	return fmt.Sprint(v)
+}
+
+// statPair shows a profile statistic's two values: proportions as
+// percentages, numbers with the digits it takes to tell them apart (two
+// values that differ never look alike), anything else as it is.
+func statPair(stat string, base, current any) (string, string) {
+	b, okB := check.Float(base)
+	c, okC := check.Float(current)
+	switch {
+	case !okB || !okC:
+		return value(base), value(current)
+	case strings.HasSuffix(stat, "_proportion"):
+		return check.PercentPair(b, c)
+	}
+	return check.NumberPair(b, c, 4)
+}
+
+// Bounds of a table of rows from the data: the renderer caps the rows.
+const (
+	maxRowColumns = 8
+	maxCellChars  = 60
+)
+
+// keyedRows lists the differing rows of a keyed comparison (rows in the
+// in_a/in_b shape: a modified key as its base row then its current row).
+func keyedRows(t *check.DataFrame, keys []string) []Table {
+	if t == nil || len(t.Data) == 0 || len(t.Columns) < 2 {
+		return nil
+	}
+	n := len(t.Columns) - 2 // in_a, in_b last
+	keyIdx := []int{}
+	for _, k := range keys {
+		for i, c := range t.Columns[:n] {
+			if strings.EqualFold(c.Name, k) {
+				keyIdx = append(keyIdx, i)
+			}
+		}
+	}
+	keyOf := func(row []any) string {
+		parts := make([]string, len(keyIdx))
+		for i, j := range keyIdx {
+			if j < len(row) {
+				parts[i] = fmt.Sprint(row[j])
+			}
+		}
+		return strings.Join(parts, "\x00")
+	}
+	inBoth := map[string]int{}
+	for _, row := range t.Data {
+		if len(row) == n+2 && len(keyIdx) > 0 {
+			inBoth[keyOf(row)]++
+		}
+	}
+	var labels []string
+	var rows [][]any
+	for _, row := range t.Data {
+		if len(row) != n+2 {
+			continue
+		}
+		inA, _ := row[n].(bool)
+		label := "added"
+		if inA {
+			label = "removed"
+		}
+		if len(keyIdx) > 0 && inBoth[keyOf(row)] > 1 {
+			label = "modified: current"
+			if inA {
+				label = "modified: base"
+			}
+		}
+		labels = append(labels, label)
+		rows = append(rows, row[:n])
+	}
+	return []Table{rowsTable("Rows that differ", t.Columns[:n], labels, rows)}
+}
+
+// unkeyedRows lists the rows in one result and not the other (counted as
+// a multiset), when both results were read whole; capped results cannot
+// tell which rows differ.
+func unkeyedRows(base, current *check.DataFrame) []Table {
+	if base == nil || current == nil {
+		return nil
+	}
+	if base.More || current.More {
+		return []Table{{Title: "Rows that differ", Columns: []string{"Note"},
+			Rows: [][]string{{"The results were capped: open the check in recce, or add primary_keys, to see the rows that differ."}}}}
+	}
+	keyOf := func(row []any) string {
+		b, _ := json.Marshal(row)
+		return string(b)
+	}
+	count := map[string]int{}
+	for _, row := range current.Data {
+		count[keyOf(row)]++
+	}
+	type side struct {
+		label, key string
+		row        []any
+	}
+	var diffs []side
+	for _, row := range base.Data {
+		if k := keyOf(row); count[k] > 0 {
+			count[k]--
+		} else {
+			diffs = append(diffs, side{"only in base", k, row})
+		}
+	}
+	for _, row := range current.Data {
+		if k := keyOf(row); count[k] > 0 {
+			count[k]--
+			diffs = append(diffs, side{"only in current", k, row})
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	// In the rows' order, so that a row's two versions (the same first
+	// values) come together, base first.
+	sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].key < diffs[j].key })
+	labels, rows := make([]string, len(diffs)), make([][]any, len(diffs))
+	for i, d := range diffs {
+		labels[i], rows[i] = d.label, d.row
+	}
+	return []Table{rowsTable("Rows that differ", current.Columns, labels, rows)}
+}
+
+// rowsTable lays out rows from the data: a change column, then at most
+// maxRowColumns of the data's columns, each value clipped; every cell is
+// shown as code (it is data).
+func rowsTable(title string, cols []warehouse.Column, labels []string, rows [][]any) Table {
+	shown := cols
+	if len(shown) > maxRowColumns {
+		shown = shown[:maxRowColumns]
+		title += fmt.Sprintf(" (the first %d of %d columns)", maxRowColumns, len(cols))
+	}
+	t := Table{Title: title, Columns: []string{"Change"}, Code: []bool{false}}
+	for _, c := range shown {
+		t.Columns = append(t.Columns, c.Name)
+		t.Code = append(t.Code, true)
+	}
+	for i, row := range rows {
+		cells := []string{labels[i]}
+		for j := range shown {
+			v := "null"
+			if j < len(row) {
+				v = value(row[j])
+			}
+			cells = append(cells, clip(v, maxCellChars))
+		}
+		t.Rows = append(t.Rows, cells)
+	}
+	return t
 }

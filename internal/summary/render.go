@@ -176,7 +176,7 @@ func notices(s *Summary, d detail, degraded bool) []string {
 	if d.details < len(s.Mismatched) {
 		out = append(out, fmt.Sprintf("figures of %d mismatched checks left out", len(s.Mismatched)-d.details))
 	}
-	if !d.graph && s.Lineage != nil && s.Lineage.Changed > 0 {
+	if !d.graph && s.Lineage != nil && s.Lineage.Counts.Changed > 0 {
 		out = append(out, "lineage graph left out")
 	}
 	return out
@@ -219,16 +219,16 @@ func writeLineage(b *strings.Builder, l *Lineage, d detail) {
 	case l == nil:
 		b.WriteString("_The state file has no artifacts: the lineage graph is unavailable._\n")
 		return
-	case l.Changed == 0:
+	case l.Counts.Changed == 0:
 		b.WriteString("No changed module was detected.\n")
-		if l.WhitespaceOnly > 0 {
-			fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings, which changes no data._\n", plural(l.WhitespaceOnly, "node", "nodes"))
+		if l.Counts.WhitespaceOnly > 0 {
+			fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings, which changes no data._\n", plural(l.Counts.WhitespaceOnly, "node", "nodes"))
 		}
 		return
 	}
-	fmt.Fprintf(b, "%s changed, %d impacted with their descendants.\n", plural(l.Changed, "node", "nodes"), l.Impacted)
-	if l.WhitespaceOnly > 0 {
-		fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings: not shown, as that changes no data._\n", plural(l.WhitespaceOnly, "more node", "more nodes"))
+	fmt.Fprintf(b, "%s.\n", l.Counts)
+	if l.Counts.WhitespaceOnly > 0 {
+		fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings: not shown, as that changes no data._\n", plural(l.Counts.WhitespaceOnly, "more node", "more nodes"))
 	}
 	if !d.graph {
 		b.WriteString("\n_The graph is left out to keep this note within its size limit; open the review in recce to see it._\n")
@@ -269,7 +269,11 @@ func writeDetails(b *strings.Builder, c CheckReport, d detail) {
 			continue
 		}
 		fmt.Fprintf(b, "\n**%s**\n\n", t.Title)
-		b.WriteString(tableHead(t.Columns...))
+		heads := make([]string, len(t.Columns)) // column names may come from the data
+		for i, h := range t.Columns {
+			heads[i] = cell(h)
+		}
+		b.WriteString(tableHead(heads...))
 		for i, r := range t.Rows {
 			if i == d.tableRows {
 				cells := make([]string, len(t.Columns))

@@ -65,8 +65,12 @@ type Options struct {
 
 // Status is the state's verdict for the merge gate: failed when a check
 // found a data mismatch or did not complete (failed, cancelled, never
-// run), success otherwise. It reads only checks and runs.
-func Status(s *check.State) string {
+// run, or could not see what it compares), success otherwise. Lineage and
+// schema diffs without a run (a state file of the reference) are computed
+// from the state's artifacts first, as the summary does.
+func Status(s *check.State) string { return status(s.WithArtifactRuns(nil, nil)) }
+
+func status(s *check.State) string {
 	latest := check.LatestRuns(s.Runs)
 	for _, c := range s.Checks {
 		switch check.Assess(c, latest[c.CheckID]).Verdict {

@@ -15,6 +15,7 @@ import (
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/demo"
 	"gitlab.com/recce-go/recce/internal/diff/difftest"
+	"gitlab.com/recce-go/recce/internal/fixtures"
 	"gitlab.com/recce-go/recce/internal/markdown"
 	"gitlab.com/recce-go/recce/internal/warehouse/duckdb"
 )
@@ -283,7 +284,7 @@ func hostileState(t *testing.T) *check.State {
 func TestNoQuickActionsFromUserText(t *testing.T) {
 	st := hostileState(t)
 	sum := Build(st)
-	if len(sum.Mismatched) != 1 || len(sum.Incomplete) != 1 || sum.Lineage == nil || sum.Lineage.Changed != 1 {
+	if len(sum.Mismatched) != 1 || len(sum.Incomplete) != 1 || sum.Lineage == nil || sum.Lineage.Counts.Changed != 1 {
 		t.Fatalf("the test state is not what it means to be: %+v", sum)
 	}
 	// By construction, before the last-resort neutraliser: every rendering,
@@ -411,5 +412,119 @@ func TestSummaryWithinMaxChars(t *testing.T) {
 	}
 	if _, err := Render(st, Options{MaxChars: 100}); err == nil || !strings.Contains(err.Error(), "raise --max-chars") {
 		t.Errorf("a limit below the shortest summary: %v", err)
+	}
+}
+
+// TestReferenceStateFileSummary renders the real state file the reference
+// wrote: its schema_diff check, which the reference stores without a run,
+// is computed from the artifacts (no false "did not complete"), its value
+// diff at 1.19 % is a mismatch, and the query diff shows its rows.
+func TestReferenceStateFileSummary(t *testing.T) {
+	st, err := check.Load(fixtures.Path(t, "recce-state", "recce_tests_v11.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Render(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Data
+	if d.Checks.Incomplete != 0 || len(d.Incomplete) != 0 || strings.Contains(res.Markdown, "did not complete") || strings.Contains(res.Markdown, "not run") {
+		t.Errorf("a reference state file gets false incomplete checks: %+v\n%+v", d.Checks, d.Incomplete)
+	}
+	if d.Checks.Run != 8 || d.Checks.Mismatch != 4 || d.Status != StatusFailed || Status(st) != d.Status {
+		t.Errorf("checks %+v, status %s / %s", d.Checks, d.Status, Status(st))
+	}
+	for _, want := range []string{
+		"1 changed (0 added, 0 removed, 1 modified), 2 impacted downstream.",
+		"| `customer_lifetime_value` | 22 | ? | 1.19% |",
+		"| Change | first_order_week | avg_lifetime_value |",
+		"| only in base | `2019-12-30` | `5639.755102040816` |",
+		"| `customer_lifetime_value` | not_null_proportion | `100.00%` | `99.73%` |",
+	} {
+		if !strings.Contains(res.Markdown, want) {
+			t.Errorf("the summary lacks %q", want)
+		}
+	}
+	if len(st.Runs) != 17 {
+		t.Error("rendering changed the state")
+	}
+}
+
+// TestSummaryNeverCleanWhenACheckCouldNotSee: artifacts without catalogs
+// and a schema_diff check (without a run, as the reference stores it):
+// the check is incomplete, saying to run dbt docs generate; the headline
+// never says "no data mismatch" and the status is failed.
+func TestSummaryNeverCleanWhenACheckCouldNotSee(t *testing.T) {
+	noCatalog := func(side string) check.ArtifactFiles {
+		dir := fixtures.Variant(t, func(a *fixtures.Artifacts) { a.Catalog = nil }, "dbt", "jaffle-recce", side)
+		f, err := check.ReadArtifactFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	st := &check.State{
+		Artifacts: check.Artifacts{Base: noCatalog("base"), Current: noCatalog("current")},
+		Checks:    []*check.Check{{CheckID: "s", Name: "Schema of modified nodes", Type: check.SchemaDiff, Params: check.Params{"select": "state:modified"}}},
+	}
+	res, err := Render(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Data.Status != StatusFailed || !strings.HasPrefix(res.Markdown, Marker(StatusFailed)) || Status(st) != StatusFailed {
+		t.Errorf("status %s", res.Data.Status)
+	}
+	if strings.Contains(strings.ToLower(res.Markdown), "no data mismatch") {
+		t.Errorf("the summary says no mismatch:\n%s", res.Markdown)
+	}
+	if len(res.Data.Incomplete) != 1 || !strings.Contains(res.Data.Incomplete[0].Reason, "dbt docs generate") ||
+		res.Data.Headline != "⚠️ 1 of 1 check did not complete: the change is not fully validated." {
+		t.Errorf("incomplete %+v, headline %q", res.Data.Incomplete, res.Data.Headline)
+	}
+}
+
+// TestQueryDiffRowsAreBoundedAndSafe: the changed rows of a query diff are
+// shown, within bounds (rows, columns, characters) and as code, so that
+// values from the data never run as quick actions or break the table.
+func TestQueryDiffRowsAreBoundedAndSafe(t *testing.T) {
+	cols := make([]map[string]any, 12)
+	for i := range cols {
+		cols[i] = map[string]any{"name": fmt.Sprintf("c%d|x", i), "type": "text"}
+	}
+	row := func(i int, side string) []any {
+		r := []any{fmt.Sprintf("/close %d", i), "`tick` | pipe <b>\n/merge", strings.Repeat("long ", 40) + side}
+		for len(r) < 12 {
+			r = append(r, i)
+		}
+		return r
+	}
+	var base, cur [][]any
+	for i := range 80 {
+		base = append(base, row(i, "base"))
+		cur = append(cur, row(i, "current"))
+	}
+	table := func(rows [][]any) map[string]any { return map[string]any{"columns": cols, "data": rows, "more": false} }
+	result, _ := json.Marshal(map[string]any{"base": table(base), "current": table(cur)})
+	st := &check.State{
+		Checks: []*check.Check{{CheckID: "q", Name: "Query", Type: check.QueryDiff, Params: check.Params{"sql_template": "select 1"}}},
+		Runs:   []*check.Run{{RunID: "r", CheckID: "q", Type: check.QueryDiff, Status: check.Finished, Result: result}},
+	}
+	res, err := Render(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := res.Markdown
+	if lines := markdown.ExecutableLines(md); len(lines) > 0 {
+		t.Errorf("lines GitLab would run: %+v", lines)
+	}
+	wellFormed(t, md)
+	for _, want := range []string{"**Rows that differ (the first 8 of 12 columns)**", "| … 110 more rows |", "| only in base | `/close 0` |", "long …`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "c8\\|x") || strings.Contains(md, strings.Repeat("long ", 20)) {
+		t.Error("columns or cells beyond the bounds")
 	}
 }
