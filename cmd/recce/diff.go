@@ -150,7 +150,13 @@ func (a *app) printRowCount(w io.Writer, r *diff.RowCountResult) error {
 		return err
 	}
 	t := term.NewTable(w, "NAME", "BASE", "CURRENT", "CHANGE").AlignRight(1, 2, 3)
-	changed := 0
+	changed, unseen := 0, 0
+	meta := func(s *string) *check.RowCountMeta {
+		if s == nil {
+			return nil
+		}
+		return &check.RowCountMeta{Status: *s}
+	}
 	for _, n := range r.Nodes {
 		side := func(c *int64, status *string) string {
 			if c != nil {
@@ -159,8 +165,14 @@ func (a *app) printRowCount(w io.Writer, r *diff.RowCountResult) error {
 			return term.Gray(w, *status)
 		}
 		change := ""
-		if n.Changed() {
+		// What counts as a change, or as not counted, is the check's rule.
+		e := check.RowCountEntry{Base: n.Base, Curr: n.Current, BaseMeta: meta(n.BaseStatus), CurrMeta: meta(n.CurrentStatus)}
+		switch {
+		case e.Changed():
 			changed++
+		case e.Unseen() != "":
+			unseen++
+			change = term.Yellow(w, "not counted")
 		}
 		switch {
 		case n.BaseStatus != nil && *n.BaseStatus == diff.StatusNotInManifest && n.Current != nil:
@@ -185,8 +197,12 @@ func (a *app) printRowCount(w io.Writer, r *diff.RowCountResult) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d of %d nodes changed row count.\n", changed, len(r.Nodes))
-	return err
+	fmt.Fprintf(w, "\n%d of %d nodes changed row count.\n", changed, len(r.Nodes))
+	if unseen > 0 {
+		fmt.Fprintf(w, "%s %d could not be counted (table_not_found: not built in that environment; permission_denied: not readable): their row counts are unknown.\n",
+			term.Yellow(w, "!"), unseen)
+	}
+	return nil
 }
 
 // keyFlags are the flags of the diffs keyed on a primary key.

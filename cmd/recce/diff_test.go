@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/diff"
 	"gitlab.com/recce-go/recce/internal/diff/difftest"
+	"gitlab.com/recce-go/recce/internal/warehouse/duckdb"
 )
 
 // jaffleProject builds jaffle-recce's environments in DuckDB and lays out
@@ -256,5 +258,24 @@ func TestPrintProfileExact(t *testing.T) {
 	}
 	if !strings.Contains(lines["gone"], "(column removed)") || !strings.Contains(lines["new"], "(column added)") {
 		t.Errorf("columns on one side:\n%s", b.String())
+	}
+}
+
+// TestRowCountNotBuilt: a model of the current manifest that is not in the
+// warehouse is not counted, and not called a change.
+func TestRowCountNotBuilt(t *testing.T) {
+	project := jaffleProject(t, "")
+	ctx := context.Background()
+	w, err := duckdb.Open(ctx, filepath.Join(project[1], "jaffle_shop.duckdb"), duckdb.Options{ReadWrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB().ExecContext(ctx, `drop table "jaffle_shop"."dev"."customer_segments"`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	out := recceOK(t, append([]string{"diff", "row-count", "--select", "orders customer_segments"}, project...)...)
+	if !strings.Contains(out, "0 of 2 nodes changed row count.") || !strings.Contains(out, "not counted") || !strings.Contains(out, "1 could not be counted") {
+		t.Errorf("row-count:\n%s", out)
 	}
 }
