@@ -102,8 +102,13 @@ type Options struct {
 	Retry          RetryPolicy
 	// Logger receives debug lines (method, path, status, duration). Default: discard.
 	Logger *slog.Logger
-	// Transport replaces the HTTP transport (tests); CAFile is then ignored.
+	// Transport replaces the HTTP transport (tests); CAFile and
+	// AllowLinkLocal are then ignored.
 	Transport http.RoundTripper
+	// AllowLinkLocal lets the client connect to link-local and cloud
+	// metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254), which
+	// are refused by default (origin.go).
+	AllowLinkLocal bool
 	// Metrics, when set, is told of every HTTP attempt and every wait for a
 	// rate limit (the server's Prometheus metrics).
 	Metrics Metrics
@@ -182,7 +187,7 @@ func newClient(opts Options, token string, newAPI func(string, ...gl.ClientOptio
 	}
 	transport := opts.Transport
 	if transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
+		t := guardedTransport(opts.AllowLinkLocal)
 		if opts.CAFile != "" {
 			pool, err := loadCAFile(opts.CAFile)
 			if err != nil {
@@ -197,7 +202,8 @@ func newClient(opts Options, token string, newAPI func(string, ...gl.ClientOptio
 		timeout = 30 * time.Second
 	}
 	c := &Client{url: base, token: token, log: log, policy: opts.Retry.withDefaults(), metrics: opts.metrics()}
-	httpClient := &http.Client{Transport: &logTransport{next: transport, log: log, metrics: c.metrics}, Timeout: timeout}
+	httpClient := &http.Client{Transport: &logTransport{next: transport, log: log, metrics: c.metrics}, Timeout: timeout,
+		CheckRedirect: checkRedirect}
 	api, err := newAPI(token,
 		gl.WithBaseURL(base),
 		gl.WithHTTPClient(httpClient),
@@ -299,7 +305,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	kind, _ := ctx.Value(writeKey{}).(int)
 	if err != nil {
-		if isTLSError(err) || isNoSuchHost(err) {
+		if isTLSError(err) || isNoSuchHost(err) || isRefusedDestination(err) {
 			return false, nil // not transient
 		}
 		if isConnRefused(err) {

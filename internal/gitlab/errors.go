@@ -1,18 +1,21 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 )
@@ -35,6 +38,8 @@ const (
 	KindUnreachable       Kind = "unreachable"
 	KindTLS               Kind = "tls"
 	KindNotGitLab         Kind = "not_gitlab"
+	KindRedirected        Kind = "redirected"      // a redirect to another origin, not followed
+	KindRefusedAddress    Kind = "refused_address" // a link-local or metadata address
 	KindTooLong           Kind = "too_long"
 	KindOther             Kind = "other"
 )
@@ -87,6 +92,60 @@ type gitlabBody struct {
 	Scope       string `json:"scope"`
 }
 
+// maxEchoedMessage bounds the part of GitLab's error message that is
+// repeated in an error.
+const maxEchoedMessage = 300
+
+// parseErrorBody reads an error answer's body as GitLab's API writes it: a
+// JSON object (Content-Type application/json) with no fields but GitLab's
+// error fields. Anything else (an HTML page, a proxy's page, another
+// service's JSON, a cloud metadata document) is not GitLab's, and its
+// text is never repeated: ok is false, unless the body is empty.
+func parseErrorBody(er *gl.ErrorResponse) (gitlabBody, bool) {
+	var body gitlabBody
+	if len(bytes.TrimSpace(er.Body)) == 0 {
+		return body, true
+	}
+	if er.Response != nil {
+		if mt, _, err := mime.ParseMediaType(er.Response.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return body, false
+		}
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(er.Body, &fields) != nil {
+		return body, false
+	}
+	for k := range fields {
+		switch k {
+		case "message", "error", "error_description", "scope", "state":
+		default:
+			return body, false
+		}
+	}
+	if json.Unmarshal(er.Body, &body) != nil {
+		return gitlabBody{}, false
+	}
+	return body, true
+}
+
+// clipText keeps the first n characters of s, on one line, without control
+// characters.
+func clipText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 func (b gitlabBody) text() string {
 	switch {
 	case b.Description != "":
@@ -130,6 +189,7 @@ func (c *Client) fail(op string, err error) error {
 	var er *gl.ErrorResponse
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var redirect *RedirectError
 	switch {
 	case errors.Is(err, context.Canceled):
 		e.Kind, e.Message, e.err = KindTimeout, "canceled", err
@@ -139,6 +199,16 @@ func (c *Client) fail(op string, err error) error {
 		e.Hint = "try again; if it keeps happening, check the instance's health and the network"
 	case errors.As(err, &er):
 		c.fromResponse(e, er)
+	case errors.As(err, &redirect):
+		e.Kind, e.err = KindRedirected, err
+		e.Message = redirect.Error()
+		e.Hint = "recce follows redirects only within the GitLab URL's own scheme, host and port"
+	case errors.Is(err, ErrLinkLocal):
+		var ll *linkLocalError
+		errors.As(err, &ll)
+		e.Kind, e.err = KindRefusedAddress, ErrLinkLocal
+		e.Message = ll.Error()
+		e.Hint = "give the instance's own address; link-local and metadata addresses are allowed only by the administrator's flag"
 	case isTLSError(err):
 		e.Kind, e.err = KindTLS, err
 		e.Message = "TLS failure talking to " + c.url + ": " + tlsReason(err)
@@ -161,16 +231,14 @@ func (c *Client) fail(op string, err error) error {
 
 func (c *Client) fromResponse(e *Error, er *gl.ErrorResponse) {
 	e.Status = er.StatusCode
-	var body gitlabBody
-	if len(er.Body) > 0 {
-		if json.Unmarshal(er.Body, &body) != nil && e.Status < 500 {
-			e.Kind = KindNotGitLab
-			e.Message = fmt.Sprintf("%s answered %d with something that is not GitLab JSON", c.url, e.Status)
-			e.Hint = "give the instance's address (https://gitlab.example.com, or with its sub-path)"
-			return
-		}
+	body, ok := parseErrorBody(er)
+	if !ok && e.Status < 500 {
+		e.Kind = KindNotGitLab
+		e.Message = fmt.Sprintf("%s answered %d with something that is not a GitLab API error (not shown)", c.url, e.Status)
+		e.Hint = "give the instance's address (https://gitlab.example.com, or with its sub-path)"
+		return
 	}
-	msg := body.text()
+	msg := clipText(body.text(), maxEchoedMessage)
 	if msg == "" {
 		msg = fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
 	}
@@ -291,6 +359,13 @@ func isNetError(err error) bool {
 	var op *net.OpError
 	var dns *net.DNSError
 	return errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// isRefusedDestination: a redirect or an address this client refuses;
+// trying again changes nothing.
+func isRefusedDestination(err error) bool {
+	var redirect *RedirectError
+	return errors.As(err, &redirect) || errors.Is(err, ErrLinkLocal)
 }
 
 func isTimeout(err error) bool {
