@@ -73,7 +73,8 @@ func (s *Server) client(url, token string) (*gitlab.Client, error) {
 
 func (s *Server) gitlabOptions(url, token string) gitlab.Options {
 	o := s.opts.GitLab
-	return gitlab.Options{URL: url, Token: token, CAFile: o.CAFile, Retry: o.Retry, RequestTimeout: o.RequestTimeout, Logger: s.log, Metrics: s.metrics}
+	return gitlab.Options{URL: url, Token: token, CAFile: o.CAFile, Retry: o.Retry, RequestTimeout: o.RequestTimeout, Logger: s.log, Metrics: s.metrics,
+		AllowLinkLocal: o.AllowLinkLocal}
 }
 
 // clientCache keeps the job workers' client of the stored connection, so

@@ -2,12 +2,17 @@ package server
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"gitlab.com/recce-go/recce/internal/gitlab"
 )
 
 // statusRecorder remembers the status and size of an answer for the log.
@@ -142,3 +147,80 @@ func (g *gzipWriter) close() {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// Request bodies (issue 11, finding 8). Every body is bounded in size and
+// in time: a client that sends a body slowly, or never finishes it, is
+// cut off when its read deadline passes (408 to the handler reading it;
+// the connection is then closed). The limits are per route: a state file
+// (an upload, POST .../state) may be large and slow to come; everything
+// else is a small JSON request. ReadHeaderTimeout and IdleTimeout (Serve)
+// bound the rest of a connection's life.
+const (
+	// defaultBodyTimeout is how long a JSON request body may take to arrive.
+	defaultBodyTimeout = 30 * time.Second
+	// defaultUploadTimeout is how long a state file may take to arrive:
+	// 512 MB in 15 minutes is 0.6 MB/s.
+	defaultUploadTimeout = 15 * time.Minute
+)
+
+// bodyLimit is the size and read time a request's body gets.
+func (s *Server) bodyLimit(r *http.Request) (int64, time.Duration) {
+	switch {
+	case r.Method == http.MethodPost && (uploadPath(r.URL.Path) || strings.HasSuffix(r.URL.Path, "/state")):
+		return max(s.opts.MaxUploadSize, maxStateBody), s.opts.UploadTimeout
+	case r.URL.Path == webhookPath:
+		return gitlab.DefaultMaxWebhookBody, s.opts.BodyTimeout
+	}
+	return maxJSONBody, s.opts.BodyTimeout
+}
+
+// limitBodies bounds every request body (see bodyLimit). The read
+// deadline is lifted once the body is read to its end: the handler's work
+// after that (parsing an upload) is not the client's to hurry, and an
+// expired deadline would make the server think the client went away.
+func (s *Server) limitBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		size, timeout := s.bodyLimit(r)
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(timeout)) // not supported by test recorders
+		r.Body = &deadlineBody{ReadCloser: http.MaxBytesReader(w, r.Body, size), rc: rc, timeout: timeout}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the connection's read deadline at the body's end,
+// and says how long the body had when it did not come in time.
+type deadlineBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	timeout time.Duration
+	done    bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !b.done {
+		b.done = true
+		if isTimeout(err) {
+			return n, &bodyTimeoutError{timeout: b.timeout}
+		}
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// bodyTimeoutError is a request body that did not arrive in time.
+type bodyTimeoutError struct{ timeout time.Duration }
+
+func (e *bodyTimeoutError) Error() string {
+	return fmt.Sprintf("the request body did not arrive within %s", e.timeout)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -75,7 +75,10 @@ func badBody(err error, limit int64) *apiError {
 	var tooBig *http.MaxBytesError
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var slow *bodyTimeoutError
 	switch {
+	case errors.As(err, &slow):
+		return errorf(http.StatusRequestTimeout, "%v: send it again", slow)
 	case errors.As(err, &tooBig):
 		return errorf(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", limit)
 	case errors.Is(err, io.EOF):
@@ -88,6 +91,20 @@ func badBody(err error, limit int64) *apiError {
 		return errorf(http.StatusBadRequest, "unknown field %s in the request body (see docs/api.md)", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return errorf(http.StatusBadRequest, "the request body cannot be read: %v", err)
+}
+
+// bodyError is the answer to a body that could not be read for being
+// too slow (408) or too large (413); nil for other errors.
+func bodyError(err error, what string) *apiError {
+	var slow *bodyTimeoutError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &slow):
+		return errorf(http.StatusRequestTimeout, "%v: send %s again", slow, what)
+	case errors.As(err, &tooBig):
+		return errorf(http.StatusRequestEntityTooLarge, "%s is larger than this server's limit of %d MB", what, tooBig.Limit>>20)
+	}
+	return nil
 }
 
 // handler is an HTTP handler that returns its error; route wraps it so

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // The security model (docs/api.md, issue 6):
@@ -43,12 +44,29 @@ const (
 	// token guards the warehouse and the GitLab token, and the sign-in
 	// can be tried over the network.
 	MinTokenLength = 16
+	// MinTokenDistinct is how many different characters it needs at
+	// least: "aaaaaaaaaaaaaaaa" is 16 characters and no secret. A random
+	// token of 16 characters has 8 different ones or more but for one
+	// hex token in a hundred.
+	MinTokenDistinct = 8
 )
 
-// ValidateToken checks a RECCE_SERVER_TOKEN ("" means none).
+// ValidateToken checks a RECCE_SERVER_TOKEN ("" means none): at least
+// MinTokenLength characters, at least MinTokenDistinct of them different.
 func ValidateToken(token string) error {
-	if token != "" && len(token) < MinTokenLength {
-		return fmt.Errorf("RECCE_SERVER_TOKEN is too short (%d characters): use at least %d random characters, for example the output of `openssl rand -base64 32`", len(token), MinTokenLength)
+	if token == "" {
+		return nil
+	}
+	const how = "use at least %d characters with at least %d different ones, best random: for example the output of `openssl rand -base64 32`"
+	if n := utf8.RuneCountInString(token); n < MinTokenLength {
+		return fmt.Errorf("RECCE_SERVER_TOKEN is too short (%d characters): "+how, n, MinTokenLength, MinTokenDistinct)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range token {
+		distinct[r] = true
+	}
+	if len(distinct) < MinTokenDistinct {
+		return fmt.Errorf("RECCE_SERVER_TOKEN is too weak (%d different characters): "+how, len(distinct), MinTokenLength, MinTokenDistinct)
 	}
 	return nil
 }
@@ -87,20 +105,14 @@ func isHTTPS(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-// guard enforces the host, authentication and origin rules above.
+// guard enforces the host, authentication and origin rules above, and
+// limits failed credentials per client address (clients.go).
 type guard struct {
-	token string // "" when the server runs without RECCE_SERVER_TOKEN
-	now   func() time.Time
-	// failures limits sign-in attempts: the token can be guessed over the
-	// network otherwise.
-	mu       sync.Mutex
-	failures []time.Time
+	token   string // "" when the server runs without RECCE_SERVER_TOKEN
+	now     func() time.Time
+	trusted []netip.Prefix // reverse proxies whose X-Forwarded-For is believed
+	limiter *failureLimiter
 }
-
-const (
-	maxLoginFailures   = 10
-	loginFailureWindow = time.Minute
-)
 
 // public paths need no sign-in: the app's own files (the sign-in page is
 // one of them), health and readiness probes, the sign-in itself, and the
@@ -134,8 +146,21 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 				"this server runs without RECCE_SERVER_TOKEN and so answers only on a loopback address (open http://127.0.0.1 or http://localhost); to serve it under the name %q, set RECCE_SERVER_TOKEN", hostOnly(r.Host)))
 			return
 		}
+		creds := carriesCredentials(r)
+		client := clientKey(clientAddr(r, g.trusted))
+		if creds {
+			if left, blocked := g.limiter.blocked(client); blocked {
+				w.Header().Set("Retry-After", strconv.Itoa(int(left.Seconds())+1))
+				writeError(w, errorf(http.StatusTooManyRequests,
+					"too many wrong tokens from your address (%s) in the last minute: wait %d seconds and try again", client.Addr(), int(left.Seconds())+1))
+				return
+			}
+		}
 		bearer := g.validBearer(r)
 		if g.token != "" && !public(r.URL.Path) && !bearer && !g.validCookie(r) {
+			if creds {
+				g.limiter.fail(client)
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="recce"`)
 			writeError(w, errorf(http.StatusUnauthorized,
 				"sign in: this server needs the token in its RECCE_SERVER_TOKEN (in the browser, on the sign-in page; from a script, as the header Authorization: Bearer <token>)"))
@@ -147,7 +172,17 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r)
+		if !creds {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// The handlers that check credentials of their own (the sign-in,
+		// uploads, the webhook) answer 401 to a wrong one.
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == http.StatusUnauthorized {
+			g.limiter.fail(client)
+		}
 	})
 }
 
@@ -236,12 +271,7 @@ func (g *guard) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, 4096, &body); err != nil {
 		return err
 	}
-	if !g.allowAttempt() {
-		w.Header().Set("Retry-After", "60")
-		return errorf(http.StatusTooManyRequests, "too many wrong tokens in the last minute: wait a minute and try again")
-	}
 	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(body.Token)), []byte(g.token)) != 1 {
-		g.recordFailure()
 		return errorf(http.StatusUnauthorized, "wrong token: paste the value of RECCE_SERVER_TOKEN that the server was started with")
 	}
 	expires := g.now().Add(sessionTTL)
@@ -257,26 +287,6 @@ func (g *guard) login(w http.ResponseWriter, r *http.Request) error {
 	})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-func (g *guard) allowAttempt() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	cutoff := g.now().Add(-loginFailureWindow)
-	kept := g.failures[:0]
-	for _, t := range g.failures {
-		if t.After(cutoff) {
-			kept = append(kept, t)
-		}
-	}
-	g.failures = kept
-	return len(g.failures) < maxLoginFailures
-}
-
-func (g *guard) recordFailure() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.failures = append(g.failures, g.now())
 }
 
 // hostOnly strips the port from a Host header.

@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 const serverToken = "correct-horse-battery-staple-42"
@@ -116,16 +120,145 @@ func TestTokenSignIn(t *testing.T) {
 	h.ok(401, "GET", "/api/info", nil, "Cookie", cookie)
 }
 
-func TestLoginRateLimit(t *testing.T) {
+// from sends a request to the server's handler as a client at addr does.
+func (h *harness) from(addr, method, path string, body string, headers ...string) *httptest.ResponseRecorder {
+	h.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.RemoteAddr = addr + ":40000"
+	if strings.Contains(addr, ":") {
+		req.RemoteAddr = "[" + addr + "]:40000"
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.srv.Handler().ServeHTTP(w, req)
+	h.mu.Lock()
+	h.answers = append(h.answers, w.Body.String())
+	h.mu.Unlock()
+	return w
+}
+
+// Issue 11, finding 7: wrong tokens are limited per client address, for
+// the sign-in and bearer tokens alike; one guesser does not lock out the
+// others, and is itself locked out, the right token included, until the
+// window ends.
+func TestFailedCredentialsAreLimitedPerClient(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.Token = serverToken; o.Now = clock.now })
+	h.addSecrets(serverToken)
+	login := func(addr, token string) int {
+		return h.from(addr, "POST", "/api/login", `{"token": "`+token+`"}`, "Sec-Fetch-Site", "same-origin").Code
+	}
+	const guesser, user = "203.0.113.5", "198.51.100.20"
+	for i := range maxAuthFailures {
+		if c := login(guesser, fmt.Sprintf("guess-%d", i)); c != 401 {
+			t.Fatalf("guess %d: %d", i, c)
+		}
+	}
+	w := h.from(guesser, "POST", "/api/login", `{"token": "`+serverToken+`"}`, "Sec-Fetch-Site", "same-origin")
+	if w.Code != 429 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), guesser) {
+		t.Errorf("the guesser, with the right token: %d %s", w.Code, w.Body)
+	}
+	if c := login(user, serverToken); c != 204 {
+		t.Fatalf("another address is locked out by the guesser: %d", c)
+	}
+	// Bearer tokens: the same limit, on any route.
+	const scripter = "2001:db8:1:2::7"
+	for range maxAuthFailures {
+		if c := h.from(scripter, "GET", "/api/info", "", "Authorization", "Bearer not-the-token-at-all").Code; c != 401 {
+			t.Fatalf("bearer guess: %d", c)
+		}
+	}
+	if c := h.from("2001:db8:1:2::8", "GET", "/api/info", "", "Authorization", "Bearer "+serverToken).Code; c != 429 {
+		t.Errorf("the guesser's /64, with the right token: %d", c)
+	}
+	if c := h.from(user, "GET", "/api/info", "", "Authorization", "Bearer "+serverToken).Code; c != 200 {
+		t.Errorf("another address with the right bearer token: %d", c)
+	}
+	// Requests without credentials are not refused: the app still loads.
+	if c := h.from(guesser, "GET", "/api/health", "").Code; c != 200 {
+		t.Errorf("health from the guesser: %d", c)
+	}
+	// After the window, the guesser may try again.
+	clock.advance(authFailureWindow + time.Second)
+	if c := login(guesser, serverToken); c != 204 {
+		t.Errorf("after the window: %d", c)
+	}
+}
+
+// Server API tokens and CI job tokens on uploads count as well.
+func TestUploadTokenGuessesAreLimited(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t))
+	e := connected(t, h)
+	mr := e.mrs[0]
+	for range maxAuthFailures {
+		if c := h.from("127.0.0.9", "POST", fmt.Sprintf("/api/mr/%d/upload", mr.IID), "{}", "Authorization", "Bearer recce_guessed0000000000", "Host", "127.0.0.1").Code; c != 401 {
+			t.Fatalf("API token guess: %d", c)
+		}
+	}
+	if c := h.from("127.0.0.9", "POST", fmt.Sprintf("/api/mr/%d/upload", mr.IID), "{}", "JOB-TOKEN", "glcbt-guess", "Host", "127.0.0.1").Code; c != 429 {
+		t.Errorf("a job token from the guesser: %d", c)
+	}
+}
+
+// X-Forwarded-For names the client only when the peer is a trusted proxy.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	guess := func(h *harness, xff string) int {
+		return h.request("POST", "/api/login", map[string]any{"token": "wrong"}, "X-Forwarded-For", xff).status
+	}
+	// Untrusted: a guesser writing a new X-Forwarded-For each time is
+	// still counted by its own address.
 	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.Token = serverToken })
 	h.addSecrets(serverToken)
-	for range maxLoginFailures {
-		h.ok(401, "POST", "/api/login", map[string]any{"token": "guess"})
+	for i := range maxAuthFailures {
+		guess(h, fmt.Sprintf("192.0.2.%d", i))
 	}
-	r := h.ok(429, "POST", "/api/login", map[string]any{"token": serverToken})
-	if r.header.Get("Retry-After") == "" {
-		t.Error("429 without Retry-After")
+	if c := guess(h, "192.0.2.200"); c != 429 {
+		t.Errorf("a forged X-Forwarded-For escaped the limit: %d", c)
 	}
+	// Behind a trusted proxy (here the loopback peer): the forwarded
+	// client is counted, and the proxy itself is not locked out.
+	trusted, err := ParseTrustedProxies([]string{"127.0.0.1, ::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = newHarness(t, jaffleEnv(t), func(o *Options) { o.Token = serverToken; o.TrustedProxies = trusted })
+	h.addSecrets(serverToken)
+	for range maxAuthFailures {
+		guess(h, "192.0.2.1, 127.0.0.1")
+	}
+	if c := guess(h, "192.0.2.1"); c != 429 {
+		t.Errorf("the forwarded guesser: %d", c)
+	}
+	if r := h.request("POST", "/api/login", map[string]any{"token": serverToken}, "X-Forwarded-For", "192.0.2.2"); r.status != 204 {
+		t.Errorf("another client behind the proxy: %d %s", r.status, r.body)
+	}
+	if _, err := ParseTrustedProxies([]string{"proxy.example.com"}); err == nil {
+		t.Error("a host name was taken as a trusted proxy")
+	}
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func TestLoginWithoutToken(t *testing.T) {
@@ -133,13 +266,24 @@ func TestLoginWithoutToken(t *testing.T) {
 	h.ok(404, "POST", "/api/login", map[string]any{"token": "anything"})
 }
 
-func TestShortTokenRefused(t *testing.T) {
-	env := jaffleEnv(t)
-	h := newHarness(t, env)
+func TestWeakTokensRefused(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t))
 	o := h.opts
-	o.Token = "short"
-	if _, err := New(context.Background(), o); err == nil || !strings.Contains(err.Error(), "too short") {
-		t.Errorf("a 5-character token: %v", err)
+	for token, want := range map[string]string{
+		"short":                            "too short",
+		"aaaaaaaaaaaaaaaa":                 "too weak (1 different characters)",
+		"abababababababababababababababab": "too weak (2 different characters)",
+		"0123456012345601234560123456":     "too weak (7 different characters)",
+	} {
+		o.Token = token
+		if _, err := New(context.Background(), o); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "at least 16 characters with at least 8 different ones") {
+			t.Errorf("%q: %v", token, err)
+		}
+	}
+	for _, token := range []string{serverToken, "0123456789abcdef", "kX9vQ2mZ7pL4wR8t"} {
+		if err := ValidateToken(token); err != nil {
+			t.Errorf("%q refused: %v", token, err)
+		}
 	}
 }
 

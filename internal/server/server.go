@@ -44,6 +44,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/user"
 	"sync"
 	"time"
@@ -106,6 +107,10 @@ type Options struct {
 	Blobs blob.Store
 	// MaxUploadSize bounds an upload, in bytes (default 512 MiB).
 	MaxUploadSize int64
+	// BodyTimeout bounds the time a JSON request body may take to arrive
+	// (default 30 s); UploadTimeout that of a state file, an upload or an
+	// import (default 15 minutes). A body late past it is refused (408).
+	BodyTimeout, UploadTimeout time.Duration
 	// Jobs tunes the workers that post summaries and notes.
 	Jobs JobOptions
 	// Secrets gives the key that seals the GitLab token; called on first
@@ -127,6 +132,10 @@ type Options struct {
 
 	// Token is RECCE_SERVER_TOKEN: "" means no sign-in, loopback only.
 	Token string
+	// TrustedProxies are the reverse proxies (--trusted-proxy) whose
+	// X-Forwarded-For names the client, for the limit on failed
+	// credentials per client address; without them the header is ignored.
+	TrustedProxies []netip.Prefix
 	// PublicURL is the address people reach the server at
 	// (https://recce.example.com), for links in the notes it posts; ""
 	// leaves the links out.
@@ -171,6 +180,9 @@ type GitLabOptions struct {
 	Retry  gitlab.RetryPolicy
 	// RequestTimeout bounds one HTTP attempt (default: the client's).
 	RequestTimeout time.Duration
+	// AllowLinkLocal lets a GitLab URL lead to a link-local or cloud
+	// metadata address (--allow-link-local-gitlab); refused otherwise.
+	AllowLinkLocal bool
 }
 
 // Server serves the API and the web app. Create it with New, serve
@@ -233,11 +245,17 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.MaxUploadSize <= 0 {
 		opts.MaxUploadSize = maxStateBody
 	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = defaultBodyTimeout
+	}
+	if opts.UploadTimeout <= 0 {
+		opts.UploadTimeout = defaultUploadTimeout
+	}
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, wake: make(chan struct{}, 1),
 		parsed: newArtifactCache(4), clients: &clientCache{}}
 	s.metrics = newMetrics(opts.Store)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.guard = &guard{token: opts.Token, now: opts.Now}
+	s.guard = &guard{token: opts.Token, now: opts.Now, trusted: opts.TrustedProxies, limiter: newFailureLimiter(opts.Now)}
 	s.sessions = newSessions(s)
 	if opts.Mode != ModeTeam {
 		local := &review{mode: opts.Mode, env: opts.Env, warehouseType: opts.WarehouseType, pr: opts.PullRequest, artifacts: opts.Artifacts}
@@ -289,7 +307,7 @@ func (s *Server) routes() http.Handler {
 	s.handleReviewRoutes(mux) // info, nodes, checks, runs, query, state: local and per session
 	mux.Handle("/api/", apiNotFound(mux))
 	mux.Handle("/", webApp(s.opts.WebApp))
-	return recoverPanics(s.log, s.metrics.count(logRequests(s.log, securityHeaders(s.guard.wrap(gzipJSON(mux))))))
+	return recoverPanics(s.log, s.limitBodies(s.metrics.count(logRequests(s.log, securityHeaders(s.guard.wrap(gzipJSON(mux)))))))
 }
 
 // apiNotFound answers paths under /api/ that no route takes: 405 with the
@@ -339,6 +357,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		// Bodies get their read deadlines per route (limitBodies).
 		// No WriteTimeout: a state file export streams hundreds of MB.
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context {

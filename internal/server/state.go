@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"errors"
 	"net/http"
 	"time"
 
@@ -54,9 +53,8 @@ func (s *Server) importState(w http.ResponseWriter, r *http.Request, rv *review)
 	body := http.MaxBytesReader(w, r.Body, maxStateBody)
 	st, err := check.Decode(bufio.NewReaderSize(body, 1<<20))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errorf(http.StatusRequestEntityTooLarge, "the state file is larger than %d MB", maxStateBody>>20)
+		if ae := bodyError(err, "the state file"); ae != nil {
+			return ae
 		}
 		return errorf(http.StatusBadRequest, "not a recce state file: %v", err)
 	}

@@ -74,6 +74,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 			"the state file is larger than this server's limit of %d MB: start the server with a higher --max-upload-size, or upload less (a state file with fewer runs kept)", s.opts.MaxUploadSize>>20)
 	}
 	if err != nil {
+		if ae := bodyError(err, "the upload"); ae != nil {
+			outcome := "invalid"
+			if ae.Status == http.StatusRequestEntityTooLarge {
+				outcome = "too_large"
+			}
+			return s.refuseUpload(ae.Status, outcome, "%s", ae.Message)
+		}
 		if ctx.Err() != nil {
 			return s.refuseUpload(http.StatusBadRequest, "invalid", "the upload was cut short: send it again")
 		}
