@@ -181,6 +181,10 @@ func (s *Server) authorizeUpload(ctx context.Context, r *http.Request, conn *sto
 	// A trusted uploader says which commit the state reviews (the merge
 	// request's head by default).
 	want := strings.TrimSpace(r.URL.Query().Get("head_sha"))
+	if want != "" && !validCommitSHA(want) {
+		return up, s.refuseUpload(http.StatusBadRequest, "invalid",
+			"head_sha %s is not a commit id: give the commit's 40 (SHA-1) or 64 (SHA-256) hexadecimal characters, as CI_COMMIT_SHA holds them", quoteClipped(want, 80))
+	}
 	head, err := s.mergeRequestHead(ctx, conn, iid, want)
 	if err != nil {
 		return up, err
@@ -213,6 +217,11 @@ func (s *Server) mergeRequestHead(ctx context.Context, conn *store.Connection, i
 	if err != nil {
 		s.metrics.upload("gitlab_unavailable")
 		return "", &apiError{Status: http.StatusServiceUnavailable, Message: "GitLab could not tell the merge request's head commit, so the upload was not taken: " + err.Error() + "; send it again in a minute",
+			Detail: map[string]string{"reason": "gitlab_unavailable"}}
+	}
+	if mr.SHA != "" && !validCommitSHA(mr.SHA) {
+		s.metrics.upload("gitlab_unavailable")
+		return "", &apiError{Status: http.StatusServiceUnavailable, Message: fmt.Sprintf("GitLab answered a head commit for !%d that is not a commit id (%s), so the upload was not taken: check the GitLab URL of the connection", iid, quoteClipped(mr.SHA, 80)),
 			Detail: map[string]string{"reason": "gitlab_unavailable"}}
 	}
 	if _, err := s.syncer(conn.ProjectID).UpsertMergeRequests(ctx, []store.MergeRequest{gitlab.StoreMergeRequest(conn.ProjectID, *mr)}); err != nil {
@@ -264,4 +273,29 @@ func prIID(pr *check.PullRequest) (int64, bool) {
 		return n, err == nil && n > 0
 	}
 	return 0, false
+}
+
+// validCommitSHA tells whether s is a commit id: 40 (SHA-1) or 64
+// (SHA-256) hexadecimal characters. Every commit the server takes (an
+// upload's head_sha, GitLab's answers and webhooks) must be one: it goes
+// into the store, notes, commit status calls and links.
+func validCommitSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteClipped quotes s for a message, at most n bytes of it.
+func quoteClipped(s string, n int) string {
+	if len(s) > n {
+		return strconv.Quote(s[:n]) + "…"
+	}
+	return strconv.Quote(s)
 }

@@ -48,6 +48,11 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) error {
 				s.log.Info("webhook event of another project ignored", "project_id", ev.ProjectID)
 				return nil
 			}
+			if ev.SHA != "" && !validCommitSHA(ev.SHA) {
+				// 200 all the same: GitLab disables a hook that gets 4xx.
+				s.log.Warn("webhook event ignored: its last commit is not a commit id", "iid", ev.IID)
+				return nil
+			}
 			// A push makes the session outdated: its summary job is queued
 			// in the same transaction as the new head.
 			_, err := s.syncer(conn.ProjectID).UpsertMergeRequests(ctx, []store.MergeRequest{gitlab.StoreMergeRequestFromEvent(ev)})
