@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -119,9 +121,21 @@ func (s *Server) setSessionStatus(ctx context.Context, c *gitlab.Client, sess *s
 	return s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: sess.ProjectID, IID: sess.IID, CommitStatusSHA: post.sha, CommitStatusState: post.state})
 }
 
-// completeChecks runs the checks of the upload that have no run and that
-// this server can run, and records the result. It returns the session as
-// it now is, or nil when a newer upload replaced the one worked on.
+// completeChecks runs the upload's checks that have no run and that this
+// server may run, and records the result. It returns the session as it
+// now is, or nil when a newer upload replaced the one worked on.
+//
+// The server never runs SQL that an upload defines (docs/security.md):
+// anyone who can run a pipeline writes the upload. It runs
+//   - the checks that read only the artifacts (lineage and schema diffs):
+//     no SQL, nothing outside the upload is read;
+//   - the data checks of its own configuration (Options.TrustedChecks,
+//     the recce.yml it was started with), when the upload holds one
+//     unchanged (same preset id, type and params): the trusted definition
+//     is what runs, on relations the diff derives from the artifacts.
+//
+// Every other check without a run stays without one: the summary says it
+// was not run in CI.
 func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *check.State, arts *parsedArtifacts, artsErr error) (*store.Session, error) {
 	if artsErr != nil {
 		// The upload was validated, so this is the artifact store failing
@@ -140,13 +154,7 @@ func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *ch
 		return s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
 	}
 	env := s.sessionEnv(arts)
-	latest := check.LatestRuns(st.Runs)
-	var todo []*check.Check
-	for _, c := range st.Checks {
-		if c.Type != check.Simple && latest[c.CheckID] == nil && (env.Warehouse != nil || !c.Type.NeedsWarehouse()) {
-			todo = append(todo, c)
-		}
-	}
+	todo, uploaded := s.runnableChecks(st, env)
 	if len(todo) == 0 {
 		return sess, nil
 	}
@@ -154,10 +162,13 @@ func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *ch
 	if ctx.Err() != nil {
 		return nil, ctx.Err() // interrupted: the checks run again next time
 	}
-	for _, r := range runs {
-		if r != nil {
-			st.Runs = append(st.Runs, r)
+	for i, r := range runs {
+		if r == nil {
+			continue
 		}
+		st.Runs = append(st.Runs, r)
+		// An approval the run earned (AutoApprove) goes to the upload's check.
+		uploaded[i].IsChecked, uploaded[i].UpdatedAt = todo[i].IsChecked, todo[i].UpdatedAt
 	}
 	data, err := encodeSessionState(st)
 	if err != nil {
@@ -172,6 +183,48 @@ func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *ch
 	}
 	s.log.Info("checks run on the upload", "iid", sess.IID, "revision", sess.Revision, "checks", len(todo))
 	return s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
+}
+
+// runnableChecks are the checks of an upload without a run that the server
+// may run (see completeChecks), as they are to run, and the upload's
+// checks they stand for, in the same order.
+func (s *Server) runnableChecks(st *check.State, env *check.Env) (todo, uploaded []*check.Check) {
+	trusted := map[string]*check.Check{}
+	for _, c := range s.opts.TrustedChecks {
+		trusted[c.CheckID] = c
+	}
+	latest := check.LatestRuns(st.Runs)
+	for _, c := range st.Checks {
+		if c.Type == check.Simple || latest[c.CheckID] != nil {
+			continue
+		}
+		run := c
+		if c.Type.NeedsWarehouse() {
+			t := trusted[c.CheckID]
+			if env.Warehouse == nil || t == nil || !sameDefinition(t, c) {
+				continue // not run in CI, and not the server's to run
+			}
+			cc := *t
+			cc.CheckID, cc.Name, cc.Description, cc.IsChecked, cc.UpdatedAt = c.CheckID, c.Name, c.Description, c.IsChecked, c.UpdatedAt
+			run = &cc
+		} else {
+			cc := *c
+			run = &cc
+		}
+		todo, uploaded = append(todo, run), append(uploaded, c)
+	}
+	return todo, uploaded
+}
+
+// sameDefinition tells whether an uploaded check is the trusted one: the
+// same type and the same params (compared as JSON).
+func sameDefinition(trusted, uploaded *check.Check) bool {
+	if trusted.Type != uploaded.Type {
+		return false
+	}
+	a, errA := json.Marshal(trusted.Params)
+	b, errB := json.Marshal(uploaded.Params)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
 // verdictOf is a state's session verdict: a data mismatch found, a check
@@ -212,7 +265,7 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 			"It will be updated when the pipeline of the new head runs `recce upload`.\n\n", short(sess.StateSHA), short(sess.HeadSHA))
 	}
 	footer := "\n---\n\n" + s.reviewedLine(sess) + "\n"
-	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer)}
+	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer), Reason: noteReason}
 	if arts != nil {
 		opts.Base, opts.Current = arts.base, arts.current
 	}
@@ -232,7 +285,9 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 	}
 	body := strings.TrimRight(md, "\n") + "\n"
 	if sess.ResultError != "" {
-		body += fmt.Sprintf("\n:warning: **The server could not use this upload:** `%s`\n", strings.ReplaceAll(firstLine(sess.ResultError), "`", "'"))
+		// Why is for signed-in users: the error can name the server's
+		// storage or quote the upload.
+		body += "\n:warning: **The server could not use this upload:** its artifacts could not be read; the review on the recce server says why.\n"
 	}
 	post := &sessionPost{body: body + footer}
 	switch {
@@ -244,6 +299,23 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 		post.sha, post.state, post.description = sess.StateSHA, res.Data.Status, res.Data.Headline
 	}
 	return post, nil
+}
+
+// noteReason is the reason a note posted by the server gives for a check
+// that did not complete (summary.Options.Reason). Never a run's error
+// text: a warehouse's error can quote the data it read, and a note is
+// read by everyone who sees the merge request; signed-in users read the
+// error in the session's review.
+func noteReason(c *check.Check, r *check.Run, assessed string) string {
+	switch {
+	case r == nil && c.Type.NeedsWarehouse():
+		return "not run in CI: the pipeline's upload holds no result for it (this server runs no SQL an upload defines)"
+	case r == nil, r.Status == check.Running, r.Status == check.Finished:
+		return assessed // the product's own words ("not run", "still running", a result it cannot read)
+	case r.Status == check.Cancelled:
+		return "cancelled before it completed: the review on the recce server says why"
+	}
+	return "did not complete: the error is in the review on the recce server, for signed-in users"
 }
 
 // reviewedLine says which commit and upload the summary reviews, with a
@@ -265,11 +337,4 @@ func short(sha string) string {
 		return sha[:8]
 	}
 	return sha
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }

@@ -91,6 +91,12 @@ type Options struct {
 	// file (GET /api/state).
 	Artifacts func() (check.Artifacts, error)
 
+	// TrustedChecks are the checks of the server's own recce.yml (the
+	// --project-dir it was started in; the default checks without one):
+	// the only checks whose SQL the server runs on an upload, and only
+	// when the upload holds one unchanged (job_summary.go). Nil: none.
+	TrustedChecks []*check.Check
+
 	// Workspace persists the checks, runs and comments. Initial is the
 	// workspace to start from when Workspace holds none, or holds one made
 	// from another source (Snapshot.Source differs).

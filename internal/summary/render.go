@@ -30,7 +30,11 @@ type detail struct {
 
 // Render renders a state's summary, within opts.MaxChars characters.
 func Render(s *check.State, opts Options) (*Result, error) {
-	return RenderSummary(build(s, opts.Base, opts.Current), opts)
+	sum := build(s, opts.Base, opts.Current)
+	if opts.Reason != nil {
+		restate(sum, s, opts.Reason)
+	}
+	return RenderSummary(sum, opts)
 }
 
 // RenderSummary renders built content (the server may build once and

@@ -61,6 +61,12 @@ type Options struct {
 	// parsed (recce run has them): the embedded ones are then not parsed
 	// again, which takes seconds on a large project.
 	Base, Current *dbt.Artifacts
+	// Reason, when set, gives the reason shown for each check that did not
+	// complete, from the check, its latest run (nil when it never ran) and
+	// the reason check.Assess gives, which is the run's error text for a
+	// failed run. The team server keeps that text out of the notes it
+	// posts: a warehouse's error can quote the data it read.
+	Reason func(c *check.Check, r *check.Run, assessed string) string
 }
 
 // Status is the state's verdict for the merge gate: failed when a check
