@@ -43,7 +43,9 @@ type gitlabCLI struct {
 	// databaseURL is recce server's --database-url (else RECCE_DATABASE_URL).
 	databaseURL string
 	debug       bool
-	retry       gitlab.RetryPolicy
+	// allowLinkLocal: --allow-link-local-gitlab.
+	allowLinkLocal bool
+	retry          gitlab.RetryPolicy
 }
 
 // gitlabRetry is the retry policy of the gitlab commands: the defaults (waits
@@ -75,6 +77,7 @@ stored by "recce gitlab connect".`,
 	pf.StringVar(&g.dataDir, "data-dir", "", "where recce keeps its data (default: $XDG_DATA_HOME/recce or ~/.local/share/recce)")
 	pf.StringVar(&g.databaseURL, "database-url", "", "the team server's PostgreSQL database (default: RECCE_DATABASE_URL, else SQLite in the data directory)")
 	pf.BoolVar(&g.debug, "debug", false, "log each GitLab request (method, path, status) to standard error")
+	pf.BoolVar(&g.allowLinkLocal, "allow-link-local-gitlab", false, "let the GitLab URL lead to a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254), refused by default")
 	cmd.AddCommand(g.doctorCmd(), g.mrsCmd(), g.postSummaryCmd(), g.noteCmd(), g.connectCmd(), g.disconnectCmd(), g.syncCmd())
 	return cmd
 }
@@ -183,7 +186,7 @@ func (g *gitlabCLI) open(ctx context.Context, needProject bool) (*session, error
 		s.Close()
 		return nil, errors.New("no project: pass --project with the numeric id or the group/project path (in GitLab CI, CI_PROJECT_ID is used)")
 	}
-	c, err := gitlab.New(gitlab.Options{URL: url, Token: token, CAFile: g.caFile, Retry: g.retry, Logger: g.logger()})
+	c, err := gitlab.New(gitlab.Options{URL: url, Token: token, CAFile: g.caFile, Retry: g.retry, Logger: g.logger(), AllowLinkLocal: g.allowLinkLocal})
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -654,7 +657,7 @@ events, with a generated secret (needs the api scope and the Maintainer role).`,
 			if project == "" {
 				return errors.New("no project: pass --project with the numeric id or the group/project path")
 			}
-			c, err := gitlab.New(gitlab.Options{URL: url, Token: token, CAFile: g.caFile, Retry: g.retry, Logger: g.logger()})
+			c, err := gitlab.New(gitlab.Options{URL: url, Token: token, CAFile: g.caFile, Retry: g.retry, Logger: g.logger(), AllowLinkLocal: g.allowLinkLocal})
 			if err != nil {
 				return err
 			}
@@ -830,7 +833,7 @@ func (g *gitlabCLI) removeWebhook(ctx context.Context, conn *store.Connection) *
 		if err != nil {
 			return err
 		}
-		c, err := gitlab.New(gitlab.Options{URL: conn.GitLabURL, Token: string(token), CAFile: g.caFile, Retry: g.retry, Logger: g.logger()})
+		c, err := gitlab.New(gitlab.Options{URL: conn.GitLabURL, Token: string(token), CAFile: g.caFile, Retry: g.retry, Logger: g.logger(), AllowLinkLocal: g.allowLinkLocal})
 		if err != nil {
 			return err
 		}

@@ -35,8 +35,10 @@ type serverFlags struct {
 	databaseURL, artifacts, public string
 	port, workers, notesPerMinute  int
 	maxUploadMB                    int64
-	jobLease                       time.Duration
+	jobLease, uploadTimeout        time.Duration
 	demo, team, debug, jsonLogs    bool
+	allowLinkLocal                 bool
+	trustedProxies                 []string
 }
 
 // serverGitLab is the GitLab client configuration of the server; tests
@@ -108,6 +110,9 @@ server with Ctrl-C: runs in flight are cancelled and everything is saved.`,
 	f.IntVar(&o.workers, "workers", 4, "jobs this instance runs at once (posting summaries and notes); 0: none, this instance only receives")
 	f.IntVar(&o.notesPerMinute, "notes-per-minute", 50, "notes created on GitLab per minute at most, across instances (gitlab.com allows 60)")
 	f.StringVar(&o.caFile, "gitlab-ca-file", "", "PEM bundle of extra certificate authorities (self-managed GitLab behind a private CA)")
+	f.BoolVar(&o.allowLinkLocal, "allow-link-local-gitlab", false, "let a GitLab URL (Settings) lead to a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254), refused by default")
+	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", nil, "address or CIDR range of a reverse proxy in front of the server, whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored)")
+	f.DurationVar(&o.uploadTimeout, "upload-timeout", 15*time.Minute, "how long an upload's body may take to arrive")
 	f.BoolVar(&o.debug, "debug", false, "log every request and GitLab call (never a token or a query)")
 	f.BoolVar(&o.jsonLogs, "log-json", false, "write logs as JSON lines instead of text")
 	// How long a job claimed by an instance that died stays out of reach
@@ -134,6 +139,13 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	}
 	if o.jobLease < 0 || (o.jobLease > 0 && o.jobLease < time.Second) {
 		return fmt.Errorf("--job-lease %s: give at least 1s (running jobs extend their lease every third of it)", o.jobLease)
+	}
+	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		return err
+	}
+	if o.uploadTimeout <= 0 {
+		return fmt.Errorf("--upload-timeout %s: give a positive duration (15m by default)", o.uploadTimeout)
 	}
 	if o.port < 0 || o.port > 65535 {
 		return fmt.Errorf("--port %d is not a port number", o.port)
@@ -174,7 +186,7 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	}
 
 	gl := serverGitLab
-	gl.CAFile = o.caFile
+	gl.CAFile, gl.AllowLinkLocal = o.caFile, o.allowLinkLocal
 	jobs := serverJobs
 	jobs.Workers, jobs.NotesRate = workers, store.RateLimit{Limit: o.notesPerMinute, Per: time.Minute}
 	if o.jobLease > 0 {
@@ -183,6 +195,7 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	opts := server.Options{
 		Store: st, Blobs: blobs, MaxUploadSize: o.maxUploadMB << 20, Jobs: jobs, PublicURL: publicURL,
 		Token: token, GitLab: gl, Logger: log, Version: version, SyncInterval: serverSyncInterval,
+		TrustedProxies: proxies, UploadTimeout: o.uploadTimeout,
 		WebApp:  server.WebAppFS(web.Dist, "dist"),
 		Secrets: sync.OnceValues(func() (*secret.Box, error) { return a.secretBox() }),
 	}
@@ -191,7 +204,7 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	case o.review != "":
 		err = a.reviewOptions(&opts, dataDir, o.review)
 	case o.team:
-		closeEnv = a.teamOptions(ctx, &opts, log)
+		closeEnv, err = a.teamOptions(ctx, &opts, log)
 	case o.demo:
 		closeEnv, err = a.demoOptions(ctx, &opts, dataDir, log)
 	default:
@@ -300,6 +313,7 @@ func (a *app) liveOptions(ctx context.Context, opts *server.Options, dataDir str
 	opts.Mode, opts.Env = mode, env
 	opts.PullRequest = check.PullRequestFromEnv(a.getenv)
 	opts.Initial = &server.Snapshot{Checks: cfg.Checks}
+	opts.TrustedChecks = cfg.Checks
 	opts.Workspace = server.FileWorkspace{Path: workspacePath(dataDir, string(mode), base.Manifest.Metadata.ProjectName, baseDir, currentDir)}
 	opts.Artifacts = func() (check.Artifacts, error) {
 		var x check.Artifacts
@@ -426,16 +440,23 @@ func (a *app) openServerStore(ctx context.Context, dataDir, databaseURL string) 
 // teamOptions serves merge request sessions only. The warehouse of the
 // profiles.yml that the flags find, if any, runs their data checks; a
 // team server without one shows the pipelines' runs.
-func (a *app) teamOptions(ctx context.Context, opts *server.Options, log *slog.Logger) func() {
+func (a *app) teamOptions(ctx context.Context, opts *server.Options, log *slog.Logger) (func(), error) {
 	opts.Mode, opts.Env = server.ModeTeam, &check.Env{}
+	// The server's own recce.yml: the only checks whose SQL it runs on
+	// uploads (docs/security.md).
+	cfg, err := check.LoadConfig(a.projectPath(a.flags.config))
+	if err != nil {
+		return nil, err
+	}
+	opts.TrustedChecks = cfg.Checks
 	wh, target, err := a.openWarehouse(ctx)
 	if err != nil {
 		log.Info("no warehouse: the sessions' data checks run in the pipelines only", "reason", err)
 		opts.Env.NoWarehouse = err
-		return nil
+		return nil, nil
 	}
 	opts.Env.Warehouse, opts.WarehouseType = wh, target.Type
-	return func() { wh.Close() }
+	return func() { wh.Close() }, nil
 }
 
 func btoi(b bool) int {

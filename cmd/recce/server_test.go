@@ -155,6 +155,14 @@ func TestServerRefusesToListenBeyondLoopbackWithoutToken(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "RECCE_SERVER_TOKEN is too short") {
 		t.Errorf("short token: exit %d: %s", code, errOut)
 	}
+	_, errOut, code = cli{env: map[string]string{"RECCE_SERVER_TOKEN": strings.Repeat("x", 40)}}.run(t, "server", "--host", "0.0.0.0", "--port", "0", "--data-dir", t.TempDir(), "--demo")
+	if code != 1 || !strings.Contains(errOut, "RECCE_SERVER_TOKEN is too weak (1 different characters)") {
+		t.Errorf("weak token: exit %d: %s", code, errOut)
+	}
+	_, errOut, code = runRecce(t, "server", "--trusted-proxy", "proxy.internal", "--port", "0", "--data-dir", t.TempDir(), "--demo")
+	if code != 1 || !strings.Contains(errOut, "--trusted-proxy proxy.internal") {
+		t.Errorf("--trusted-proxy with a name: exit %d: %s", code, errOut)
+	}
 	_, errOut, code = runRecce(t, "server", "--review", "x.json", "--demo", "--data-dir", t.TempDir())
 	if code != 1 || !strings.Contains(errOut, "not both") {
 		t.Errorf("--review with --demo: exit %d: %s", code, errOut)
