@@ -34,6 +34,7 @@ type serverFlags struct {
 	host, dataDir, review, caFile  string
 	databaseURL, artifacts, public string
 	port, workers, notesPerMinute  int
+	uploadsInFlight                int
 	maxUploadMB                    int64
 	jobLease, uploadTimeout        time.Duration
 	demo, team, debug, jsonLogs    bool
@@ -106,6 +107,7 @@ server with Ctrl-C: runs in flight are cancelled and everything is saved.`,
 	f.BoolVar(&o.team, "team", false, "serve merge request sessions only (no local project); the warehouse of profiles.yml, when found, runs their data checks")
 	f.StringVar(&o.artifacts, "artifact-store", "", "where uploaded artifacts go: a directory, or s3://bucket/prefix?endpoint=host:port (default: artifacts/ in the data directory)")
 	f.Int64Var(&o.maxUploadMB, "max-upload-size", 512, "largest upload accepted, in MB")
+	f.IntVar(&o.uploadsInFlight, "max-concurrent-uploads", 2, "uploads taken at once (more get 503, and recce upload retries), and apart, uploads parsed at once: parsing takes about 4 times a state file's size in memory")
 	f.StringVar(&o.public, "public-url", "", "address people reach this server at, for links in the notes it posts (default: RECCE_PUBLIC_URL)")
 	f.IntVar(&o.workers, "workers", 4, "jobs this instance runs at once (posting summaries and notes); 0: none, this instance only receives")
 	f.IntVar(&o.notesPerMinute, "notes-per-minute", 50, "notes created on GitLab per minute at most, across instances (gitlab.com allows 60)")
@@ -143,6 +145,9 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	proxies, err := server.ParseTrustedProxies(o.trustedProxies)
 	if err != nil {
 		return err
+	}
+	if o.uploadsInFlight <= 0 {
+		return fmt.Errorf("--max-concurrent-uploads %d: give a positive number (2 by default)", o.uploadsInFlight)
 	}
 	if o.uploadTimeout <= 0 {
 		return fmt.Errorf("--upload-timeout %s: give a positive duration (15m by default)", o.uploadTimeout)
@@ -195,7 +200,7 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 	opts := server.Options{
 		Store: st, Blobs: blobs, MaxUploadSize: o.maxUploadMB << 20, Jobs: jobs, PublicURL: publicURL,
 		Token: token, GitLab: gl, Logger: log, Version: version, SyncInterval: serverSyncInterval,
-		TrustedProxies: proxies, UploadTimeout: o.uploadTimeout,
+		TrustedProxies: proxies, UploadTimeout: o.uploadTimeout, MaxUploadsInFlight: o.uploadsInFlight,
 		WebApp:  server.WebAppFS(web.Dist, "dist"),
 		Secrets: sync.OnceValues(func() (*secret.Box, error) { return a.secretBox() }),
 	}

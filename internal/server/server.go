@@ -113,6 +113,14 @@ type Options struct {
 	Blobs blob.Store
 	// MaxUploadSize bounds an upload, in bytes (default 512 MiB).
 	MaxUploadSize int64
+	// MaxUploadsInFlight bounds the uploads taken at once (more get 503
+	// and Retry-After) and, apart, the uploads' artifacts parsed at once
+	// by the summary jobs and the sessions opened (default 2 each): what
+	// bounds the memory uploads take (docs/server.md).
+	MaxUploadsInFlight int
+	// UploadQueueWait is how long an upload waits for one of those slots
+	// before it is refused (default 10 s; negative: not at all).
+	UploadQueueWait time.Duration
 	// BodyTimeout bounds the time a JSON request body may take to arrive
 	// (default 30 s); UploadTimeout that of a state file, an upload or an
 	// import (default 15 minutes). A body late past it is refused (408).
@@ -202,6 +210,7 @@ type Server struct {
 	sessions *sessions // one review per merge request session, opened on demand
 	parsed   *artifactCache
 	clients  *clientCache
+	heavy    slots // uploads being taken
 	metrics  *metrics
 	handler  http.Handler
 
@@ -251,6 +260,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.MaxUploadSize <= 0 {
 		opts.MaxUploadSize = maxStateBody
 	}
+	if opts.MaxUploadsInFlight <= 0 {
+		opts.MaxUploadsInFlight = 2
+	}
+	if opts.UploadQueueWait == 0 {
+		opts.UploadQueueWait = 10 * time.Second
+	}
 	if opts.BodyTimeout <= 0 {
 		opts.BodyTimeout = defaultBodyTimeout
 	}
@@ -258,7 +273,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts.UploadTimeout = defaultUploadTimeout
 	}
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, wake: make(chan struct{}, 1),
-		parsed: newArtifactCache(4), clients: &clientCache{}}
+		parsed: newArtifactCache(4, newSlots(opts.MaxUploadsInFlight)), clients: &clientCache{}, heavy: newSlots(opts.MaxUploadsInFlight)}
 	s.metrics = newMetrics(opts.Store)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.guard = &guard{token: opts.Token, now: opts.Now, trusted: opts.TrustedProxies, limiter: newFailureLimiter(opts.Now)}

@@ -405,6 +405,9 @@ type artifactCache struct {
 	size    int
 	entries []cachedArtifacts // most recent last
 	loading map[string]*sync.Mutex
+	// parsing bounds the uploads parsed at once: parsing holds an
+	// upload's artifacts whole, and their parsed form.
+	parsing slots
 }
 
 type cachedArtifacts struct {
@@ -412,8 +415,8 @@ type cachedArtifacts struct {
 	a   *parsedArtifacts
 }
 
-func newArtifactCache(size int) *artifactCache {
-	return &artifactCache{size: size, loading: map[string]*sync.Mutex{}}
+func newArtifactCache(size int, parsing slots) *artifactCache {
+	return &artifactCache{size: size, loading: map[string]*sync.Mutex{}, parsing: parsing}
 }
 
 func (c *artifactCache) lookup(ref string) *parsedArtifacts {
@@ -445,6 +448,11 @@ func (c *artifactCache) get(ctx context.Context, blobs blob.Store, ref string) (
 	if a := c.lookup(ref); a != nil {
 		return a, nil
 	}
+	release, err := c.parsing.wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	st, err := readUpload(ctx, blobs, ref)
 	if err != nil {
 		return nil, err
@@ -617,4 +625,40 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// slots is a counting semaphore.
+type slots chan struct{}
+
+func newSlots(n int) slots { return make(slots, n) }
+
+// try takes a slot if one is free.
+func (s slots) try() (release func(), ok bool) {
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, true
+	default:
+		return nil, false
+	}
+}
+
+// waitFor takes a slot, waiting at most d for one.
+func (s slots) waitFor(ctx context.Context, d time.Duration) (release func(), ok bool) {
+	if release, ok := s.try(); ok || d <= 0 {
+		return release, ok
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	release, err := s.wait(ctx)
+	return release, err == nil
+}
+
+// wait takes a slot, waiting for one as long as ctx allows.
+func (s slots) wait(ctx context.Context) (release func(), err error) {
+	select {
+	case s <- struct{}{}:
+		return func() { <-s }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"crypto/subtle"
@@ -56,6 +57,15 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A few uploads at a time: each takes memory and disk bandwidth. One
+	// that finds them all busy waits a little, then is refused.
+	release, ok := s.heavy.waitFor(ctx, s.opts.UploadQueueWait)
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		return s.refuseUpload(http.StatusServiceUnavailable, "busy",
+			"this recce server is taking %d uploads already: send it again in 30 seconds (recce upload retries by itself)", cap(s.heavy))
+	}
+	defer release()
 
 	body := io.Reader(r.Body)
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
@@ -235,17 +245,21 @@ func (s *Server) mergeRequestHead(ctx context.Context, conn *store.Connection, i
 // An invalid upload's blob is left to the collector (the same bytes may be
 // another session's upload).
 func (s *Server) validUpload(ctx context.Context, info blob.Info, conn *store.Connection, iid int64) (*check.State, error) {
-	st, err := readUpload(ctx, s.opts.Blobs, info.Ref)
+	scan, err := scanStoredUpload(ctx, s.opts.Blobs, info.Ref)
 	fail := func(format string, args ...any) (*check.State, error) {
 		if err := s.opts.Store.NoteBlob(context.WithoutCancel(ctx), info.Ref); err != nil {
 			s.log.Warn("a refused upload's blob is not known to the store: it stays", "ref", info.Ref, "error", err)
 		}
 		return nil, s.refuseUpload(http.StatusUnprocessableEntity, "invalid", format, args...)
 	}
+	if errors.Is(err, errStateMetaTooLarge) {
+		return fail("the state file is too large to review: %v", err)
+	}
 	if err != nil {
 		return fail("not a recce state file: %v (upload the file `recce run` writes, recce_state.json)", err)
 	}
-	if len(st.Artifacts.Base.Manifest) == 0 || len(st.Artifacts.Current.Manifest) == 0 {
+	st := scan.state
+	if !scan.baseManifest || !scan.currentManifest {
 		return fail("the state file carries no artifacts (base and current manifest.json): write it with `recce run`, or run `recce upload` without a file in the dbt project, where it reads target/ and target-base/")
 	}
 	if pr := st.PullRequest; pr != nil {
@@ -257,6 +271,17 @@ func (s *Server) validUpload(ctx context.Context, info blob.Info, conn *store.Co
 		}
 	}
 	return st, nil
+}
+
+// scanStoredUpload reads an upload back from the artifact store as a
+// stream (uploadscan.go).
+func scanStoredUpload(ctx context.Context, blobs blob.Store, ref string) (*scannedUpload, error) {
+	rc, _, err := blobs.Open(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("open the uploaded state %s: %w", ref, err)
+	}
+	defer rc.Close()
+	return scanUpload(bufio.NewReaderSize(rc, 256<<10))
 }
 
 // prIID reads a state file's merge request number.
