@@ -454,6 +454,11 @@ func (a *app) teamOptions(ctx context.Context, opts *server.Options, log *slog.L
 		return nil, err
 	}
 	opts.TrustedChecks = cfg.Checks
+	trusted := cfg.Path
+	if trusted == "" {
+		trusted = "the default checks (no recce.yml)"
+	}
+	log.Info("the data checks this server runs on uploads", "config", trusted, "checks", len(cfg.Checks))
 	wh, target, err := a.openWarehouse(ctx)
 	if err != nil {
 		log.Info("no warehouse: the sessions' data checks run in the pipelines only", "reason", err)
