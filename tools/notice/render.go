@@ -12,7 +12,7 @@ Copyright 2026 The recce authors
 
 recce is licensed under the Apache License, Version 2.0: see the file LICENSE.
 
-The recce binary, its release archives and its container images include the
+The recce binary, as released in archives and container images, includes the
 third-party software listed below. Each component's licence texts and
 notices follow the list; components whose texts are identical share one copy.
 
