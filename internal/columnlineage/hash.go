@@ -83,28 +83,24 @@ type signature struct {
 	Other     uint64   `json:"other,omitempty"`
 }
 
-func mix(a *uint64, v uint64) {
-	h := hasher(*a)
-	if *a == 0 {
-		h = hasher(fnvOffset)
-	}
-	h.u64(v)
-	*a = h.sum()
-}
+// mix adds a contribution to a component. Components are sums, so that
+// the order in which a query's parts are visited does not matter, and what
+// a side lacks adds nothing.
+func mix(a *uint64, v uint64) { *a += v }
 
 // add merges an input's signature into s.
 func (s *signature) add(o *signature) {
 	for _, r := range o.Relations {
 		s.addRelation(r)
 	}
-	mix(&s.Joins, o.Joins)
-	mix(&s.Filters, o.Filters)
-	mix(&s.Grouping, o.Grouping)
-	mix(&s.Qualify, o.Qualify)
-	mix(&s.Distinct, o.Distinct)
-	mix(&s.Limit, o.Limit)
-	mix(&s.SetOps, o.SetOps)
-	mix(&s.Other, o.Other)
+	s.Joins += o.Joins
+	s.Filters += o.Filters
+	s.Grouping += o.Grouping
+	s.Qualify += o.Qualify
+	s.Distinct += o.Distinct
+	s.Limit += o.Limit
+	s.SetOps += o.SetOps
+	s.Other += o.Other
 }
 
 func (s *signature) addRelation(r string) {

@@ -29,12 +29,13 @@ func TestMain(m *testing.M) {
 // catalog columns.
 type project struct {
 	adapter string
+	schema  string // of the models
 	nodes   map[string]*dbt.Node
 	catalog map[string][]string
 }
 
 func newProject(adapter string) *project {
-	return &project{adapter: adapter, nodes: map[string]*dbt.Node{}, catalog: map[string][]string{}}
+	return &project{adapter: adapter, schema: "analytics", nodes: map[string]*dbt.Node{}, catalog: map[string][]string{}}
 }
 
 func jsonString(s string) jsontext.Value {
@@ -54,12 +55,14 @@ func (p *project) source(name string, cols ...string) string {
 	return id
 }
 
-// model adds model.p.<name> in schema "analytics"; cols nil means no
-// catalog entry. Parents are the ids its SQL reads.
+// model adds model.p.<name> in the project's schema; cols nil means no
+// catalog entry. Parents are the ids its SQL reads; {{s}} in the SQL
+// stands for the schema.
 func (p *project) model(name, sql string, parents []string, cols ...string) string {
 	id := "model.p." + name
-	p.nodes[id] = &dbt.Node{UniqueID: id, Name: name, ResourceType: dbt.Model, Database: "db", Schema: "analytics",
-		RelationName: `"db"."analytics"."` + name + `"`, CompiledCode: jsonString(sql), Language: "sql",
+	sql = strings.ReplaceAll(sql, "{{s}}", p.schema)
+	p.nodes[id] = &dbt.Node{UniqueID: id, Name: name, ResourceType: dbt.Model, Database: "db", Schema: p.schema,
+		RelationName: `"db"."` + p.schema + `"."` + name + `"`, CompiledCode: jsonString(sql), Language: "sql",
 		DependsOn: dbt.DependsOn{Nodes: parents}, Config: dbt.Config{Materialized: "view"}}
 	if cols != nil {
 		p.catalog[id] = cols

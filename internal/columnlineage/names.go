@@ -1,6 +1,7 @@
 package columnlineage
 
 import (
+	"slices"
 	"strings"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
@@ -25,7 +26,7 @@ func equalFold(a, b string) bool { return a == b || strings.EqualFold(a, b) }
 // relationIndex finds the node a relation name in compiled SQL stands for:
 // compiled SQL has no refs, only database.schema.identifier names.
 type relationIndex struct {
-	byName map[string]string // lower-case qualified name → unique_id ("" when ambiguous)
+	byName map[string][]string // lower-case qualified name → unique_ids
 	// byFunction finds the nodes whose relation is a table function (the
 	// external sources of dbt-duckdb: read_csv('...')), by functionKey.
 	byFunction map[string]string
@@ -34,13 +35,11 @@ type relationIndex struct {
 }
 
 func newRelationIndex(m *dbt.Manifest) *relationIndex {
-	x := &relationIndex{byName: make(map[string]string, len(m.Nodes)*3)}
+	x := &relationIndex{byName: make(map[string][]string, len(m.Nodes)*3)}
 	add := func(key, id string) {
-		if prev, ok := x.byName[key]; ok && prev != id {
-			x.byName[key] = ""
-			return
+		if ids := x.byName[key]; !slices.Contains(ids, id) {
+			x.byName[key] = append(ids, id)
 		}
-		x.byName[key] = id
 	}
 	for id, n := range m.Nodes {
 		switch n.ResourceType {
@@ -78,8 +77,9 @@ func newRelationIndex(m *dbt.Manifest) *relationIndex {
 }
 
 // match returns the node of a relation name as written (1 to 3 parts),
-// or "".
-func (x *relationIndex) match(parts []string) string {
+// or "". When several nodes have that name (a source and a seed of an
+// integration test project, say), the model's parent is the one.
+func (x *relationIndex) match(parts []string, parents []string) string {
 	if len(parts) == 0 || len(parts) > 3 {
 		return ""
 	}
@@ -90,7 +90,20 @@ func (x *relationIndex) match(parts []string) string {
 		}
 		b.WriteString(lower(p))
 	}
-	return x.byName[b.String()]
+	ids := x.byName[b.String()]
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	found := ""
+	for _, id := range ids {
+		if slices.Contains(parents, id) {
+			if found != "" {
+				return ""
+			}
+			found = id
+		}
+	}
+	return found
 }
 
 // relationParts splits a relation_name such as "db"."schema"."t" or

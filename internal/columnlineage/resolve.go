@@ -27,6 +27,7 @@ type col struct {
 	kind    kind
 	hash    uint64
 	unnamed bool // an expression without alias: its name is the warehouse's
+	lit     bool // a constant: the same on every row
 }
 
 // rel is a relation in a FROM clause, or the result of a query.
@@ -129,6 +130,7 @@ type resolver struct {
 	// ephemeral maps the CTE names dbt gives ephemeral models
 	// (__dbt__cte__name, lower-case) to their node.
 	ephemeral map[string]string
+	parents   []string // the model's depends_on nodes
 	depth     int
 }
 
@@ -191,7 +193,7 @@ func (r *resolver) table(t *Table, sc *scope) *rel {
 		}
 	}
 	var x *rel
-	if id := r.index.match(t.Parts); id != "" {
+	if id := r.index.match(t.Parts, r.parents); id != "" {
 		x = r.nodeRel(id)
 	} else {
 		full := lower(strings.Join(t.Parts, "."))
@@ -684,12 +686,16 @@ func (r *resolver) setOp(op string, all bool, l, rt *rel) *rel {
 		}
 		return nil
 	}
+	sh := newHash("setop")
+	sh.str(op)
+	sh.flag(all)
 	for i, lc := range l.cols {
 		rc := pair(i, lc)
 		c := lc
 		if rc != nil {
 			if compares {
 				h.u64(rc.hash)
+				sh.u64(rc.hash)
 				a.addCol(rc)
 			}
 			if op != "except" {
@@ -698,6 +704,7 @@ func (r *resolver) setOp(op string, all bool, l, rt *rel) *rel {
 		}
 		if compares {
 			h.u64(lc.hash)
+			sh.u64(lc.hash)
 			a.addCol(lc)
 		}
 		out.cols = append(out.cols, c)
@@ -714,9 +721,6 @@ func (r *resolver) setOp(op string, all bool, l, rt *rel) *rel {
 	out.rowUnknown = l.rowUnknown || rt.rowUnknown || a.unknown
 	out.sig.add(&l.sig)
 	out.sig.add(&rt.sig)
-	sh := newHash("setop")
-	sh.str(op)
-	sh.flag(all)
 	mix(&out.sig.SetOps, sh.sum())
 	out.rowHash = h.sum()
 	return out
@@ -726,7 +730,7 @@ func mergeCols(l, r *col) *col {
 	h := newHash("merge")
 	h.u64(l.hash)
 	h.u64(r.hash)
-	c := &col{name: l.name, up: addRefs(addRefs(nil, l.up), r.up), hash: h.sum(), unnamed: l.unnamed}
+	c := &col{name: l.name, up: addRefs(addRefs(nil, l.up), r.up), hash: h.sum(), unnamed: l.unnamed, lit: l.lit && r.lit}
 	switch {
 	case l.kind == kUnknown || r.kind == kUnknown:
 		c.kind = kUnknown
@@ -765,6 +769,7 @@ func (r *resolver) selectBlock(s *Select, q *Query, outer *scope, ctes *cteEnv) 
 		}
 		v := r.expr(it.Expr, sc)
 		c := &col{name: it.Alias, up: v.up, kind: v.kind, hash: v.hash}
+		c.lit = constant(it.Expr)
 		if c.name == "" {
 			c.name, c.unnamed = exprName(it.Expr, i), true
 		}
@@ -827,9 +832,12 @@ func (r *resolver) selectBlock(s *Select, q *Query, outer *scope, ctes *cteEnv) 
 				deps.add(v)
 			}
 		} else {
+			// A constant is the same on every row: it makes no row distinct.
 			for _, c := range out.cols {
-				d.u64(c.hash)
-				deps.addCol(c)
+				if !c.lit {
+					d.u64(c.hash)
+					deps.addCol(c)
+				}
 			}
 			deps.unknown = deps.unknown || out.open != nil
 		}
@@ -1033,4 +1041,15 @@ func (r *resolver) enter(rl *rel, sc *scope, out *rel, deps *acc) {
 	out.sig.add(&rl.sig)
 	deps.up = addRefs(deps.up, rl.rowDeps)
 	deps.unknown = deps.unknown || rl.rowUnknown
+}
+
+// constant tells a literal, or a cast of one: the same value on every row.
+func constant(e Expr) bool {
+	switch x := e.(type) {
+	case *Literal:
+		return true
+	case *Call:
+		return (x.Op == "cast" || x.Op == "try_cast") && len(x.Args) > 0 && constant(x.Args[0])
+	}
+	return false
 }
