@@ -254,3 +254,13 @@ a: unknown
 b: unknown
 model-wide:`)
 }
+
+func TestDeeplyNestedSQLIsUnknown(t *testing.T) {
+	p := newProject("duckdb")
+	sql := strings.Repeat("select * from (", 450) + "select 1 as a" + strings.Repeat(") x", 450)
+	m := p.model("deep", sql, nil, "a")
+	got := p.lineage(t, m)
+	if !got.Unknown || !strings.Contains(got.Reason, "nests too deeply") {
+		t.Fatalf("450 nested subqueries: %+v", got)
+	}
+}
