@@ -56,3 +56,26 @@ func BenchmarkAllColumns10k(b *testing.B) {
 		p.Close()
 	}
 }
+
+// BenchmarkDiff10k is what lineage-diff adds for categories and the
+// impact radius on the synthetic pair: both environments' projects, the
+// categories of the modified models and the impact over the whole graph,
+// from cold (fresh parser, no cache).
+func BenchmarkDiff10k(b *testing.B) {
+	base, current := demo10k(b)
+	mods := modified(base, current)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		p := duckdbparserNew()
+		eng := cl.New(p, nil)
+		res, err := cl.Diff(context.Background(), eng.Project(base), eng.Project(current), mods)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Impacts) < 10000 {
+			b.Fatalf("%d impacts", len(res.Impacts))
+		}
+		p.Close()
+	}
+}

@@ -1,6 +1,7 @@
 package columnlineage
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
 )
@@ -116,15 +119,16 @@ func (p *Project) Lineage(ctx context.Context, ids ...string) ([]*Model, error) 
 		return nil, err
 	}
 	need := p.closure(ids)
-	var parse []string
+	var parse, sqls []string
 	for _, id := range need {
-		if m := p.direct(id); m != nil {
+		m, sql := p.direct(id)
+		if m != nil {
 			p.store(m)
 			continue
 		}
-		parse = append(parse, id)
+		parse, sqls = append(parse, id), append(sqls, sql)
 	}
-	if err := p.parseAndResolve(ctx, parse); err != nil {
+	if err := p.parseAndResolve(ctx, parse, sqls); err != nil {
 		return nil, err
 	}
 	out := make([]*Model, len(ids))
@@ -226,15 +230,84 @@ func (p *Project) catalogColumnsLocked(id string) ([]string, bool) {
 	var names []string
 	if p.art.Catalog != nil {
 		if t := p.art.Catalog.Nodes[id]; t != nil {
-			cols := t.Columns()
-			names = make([]string, len(cols))
-			for i, c := range cols {
-				names[i] = c.Name
-			}
+			names = catalogNames(t)
 		}
 	}
 	p.catalog[id] = names
 	return names, names != nil
+}
+
+// catalogNames are a catalog table's column names in the relation's
+// order. It reads only names and positions: decoding every column of a
+// large catalog with dbt.CatalogTable.Columns took a tenth of the lineage
+// of a whole project.
+func catalogNames(t *dbt.CatalogTable) []string {
+	type entry struct {
+		name  string
+		index int64
+	}
+	var cols []entry
+	dec := jsontext.NewDecoder(bytes.NewReader(t.ColumnsJSON), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	// column reads one {"name": ..., "index": ...} object.
+	column := func(e *entry) error {
+		if _, err := dec.ReadToken(); err != nil {
+			return err
+		}
+		for dec.PeekKind() == '"' {
+			k, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			switch k.String() {
+			case "name":
+				v, err := dec.ReadToken()
+				if err != nil {
+					return err
+				}
+				if v.Kind() == '"' && v.String() != "" {
+					e.name = v.String()
+				}
+			case "index":
+				v, err := dec.ReadToken()
+				if err != nil {
+					return err
+				}
+				if v.Kind() == '0' {
+					e.index, _ = v.Int()
+				}
+			default:
+				if err := dec.SkipValue(); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := dec.ReadToken()
+		return err
+	}
+	if tok, err := dec.ReadToken(); err == nil && tok.Kind() == '{' {
+		for dec.PeekKind() == '"' {
+			key, err := dec.ReadToken()
+			if err != nil {
+				break
+			}
+			e := entry{name: key.String(), index: int64(len(cols))}
+			if dec.PeekKind() == '{' {
+				err = column(&e)
+			} else {
+				err = dec.SkipValue()
+			}
+			if err != nil {
+				break
+			}
+			cols = append(cols, e)
+		}
+	}
+	sort.SliceStable(cols, func(i, j int) bool { return cols[i].index < cols[j].index })
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return names
 }
 
 func (p *Project) catalogColumns(id string) ([]string, bool) {
@@ -244,30 +317,34 @@ func (p *Project) catalogColumns(id string) ([]string, bool) {
 }
 
 // direct returns the lineage of a node that needs no parsing: without SQL,
-// or in the cache. nil means parse it.
-func (p *Project) direct(id string) *Model {
+// or in the cache. Otherwise it returns the SQL to parse.
+func (p *Project) direct(id string) (*Model, string) {
 	n := p.art.Manifest.Nodes[id]
-	own, _ := p.catalogColumns(id)
+	if n.ResourceType == dbt.Source || n.ResourceType == dbt.Seed {
+		own, _ := p.catalogColumns(id)
+		p.count(func(s *Stats) { s.NoSQL++ })
+		return sourceModel(id, own), ""
+	}
+	sql := n.Compiled()
 	switch {
-	case n.ResourceType == dbt.Source || n.ResourceType == dbt.Seed:
-		p.count(func(s *Stats) { s.NoSQL++ })
-		return sourceModel(id, own)
 	case n.Language != "" && n.Language != "sql":
+		own, _ := p.catalogColumns(id)
 		p.count(func(s *Stats) { s.NoSQL++ })
-		return unknownModel(id, fmt.Sprintf("a %s model: only SQL is followed", n.Language), own)
-	case strings.TrimSpace(n.Compiled()) == "":
+		return unknownModel(id, fmt.Sprintf("a %s model: only SQL is followed", n.Language), own), ""
+	case strings.TrimSpace(sql) == "":
+		own, _ := p.catalogColumns(id)
 		p.count(func(s *Stats) { s.NoSQL++ })
-		return unknownModel(id, "no compiled SQL in the manifest (written by dbt parse?): build the artifacts with dbt compile, run or docs generate", own)
+		return unknownModel(id, "no compiled SQL in the manifest (written by dbt parse?): build the artifacts with dbt compile, run or docs generate", own), ""
 	}
 	if c := p.engine.cache; c != nil {
 		if m := c.get(p.key(id)); m != nil {
 			p.count(func(s *Stats) { s.Cached++ })
 			cp := *m
 			cp.UniqueID = id
-			return &cp
+			return &cp, ""
 		}
 	}
-	return nil
+	return nil, sql
 }
 
 func (p *Project) count(f func(*Stats)) {
@@ -303,7 +380,7 @@ func (p *Project) keyLocked(id string) string {
 			h.Write([]byte{0})
 		}
 	}
-	w(engineVersion, p.dialect, n.Compiled())
+	w(engineVersion, p.dialect, string(n.CompiledCode)) // as JSON: unescaping costs, and says the same
 	own, ok := p.catalogColumnsLocked(id)
 	w(fmt.Sprint(ok), strings.Join(own, "\x01"))
 	parents := slices.Clone(n.DependsOn.Nodes)
@@ -384,17 +461,15 @@ type task struct {
 // parseAndResolve parses the statements of ids (in dependency order)
 // concurrently and follows each as soon as it is parsed and its parents
 // are followed.
-func (p *Project) parseAndResolve(ctx context.Context, ids []string) error {
+func (p *Project) parseAndResolve(ctx context.Context, ids, sqls []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	tasks := make([]*task, len(ids))
 	byID := make(map[string]*task, len(ids))
-	sqls := make([]string, len(ids))
 	for i, id := range ids {
 		tasks[i] = &task{id: id}
 		byID[id] = tasks[i]
-		sqls[i] = p.art.Manifest.Nodes[id].Compiled()
 	}
 	p.mu.Lock()
 	for _, t := range tasks {

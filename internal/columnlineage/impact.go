@@ -62,7 +62,20 @@ func Diff(ctx context.Context, base, current *Project, modified []string) (*Resu
 		}
 	}
 
-	levels := graphLevels(cm)
+	// Only what a change can reach needs a look: the modified and added
+	// nodes and their descendants, parents first.
+	var seeds []string
+	for id, n := range cm.Nodes {
+		if !n.InGraph() {
+			continue
+		}
+		if _, ok := changes[id]; ok || bm.Nodes[id] == nil || !bm.Nodes[id].InGraph() {
+			seeds = append(seeds, id)
+		} else {
+			res.Impacts[id] = &NodeImpact{Impact: ImpactNone, ImpactedColumns: []string{}}
+		}
+	}
+	levels := descendantLevels(cm, seeds)
 	flows := map[string]*flow{}
 	for _, level := range levels {
 		// The lineage the level needs, computed in one batch per environment.
@@ -220,43 +233,82 @@ func orderedColumns(impacted map[string]string, m *Model) []string {
 	return append(out, rest...)
 }
 
-// graphLevels groups the graph's nodes by depth (parents before children),
-// each level sorted.
-func graphLevels(m *dbt.Manifest) [][]string {
-	depth := map[string]int{}
-	var visit func(id string, stack map[string]bool) int
-	visit = func(id string, stack map[string]bool) int {
-		if d, ok := depth[id]; ok {
-			return d
+// descendantLevels groups seeds and their descendants in the graph by
+// depth (parents before children), each level sorted.
+func descendantLevels(m *dbt.Manifest, seeds []string) [][]string {
+	parents := func(id string) []string {
+		return slices.Compact(slices.Sorted(slices.Values(m.Nodes[id].DependsOn.Nodes)))
+	}
+	children := map[string][]string{}
+	for id, n := range m.Nodes {
+		if !n.InGraph() {
+			continue
 		}
-		if stack[id] {
-			return 0 // a cycle: dbt forbids them; do not loop
-		}
-		stack[id] = true
-		d := 0
-		for _, p := range m.Nodes[id].DependsOn.Nodes {
-			if pn := m.Nodes[p]; pn != nil && pn.InGraph() {
-				d = max(d, visit(p, stack)+1)
+		for _, p := range parents(id) {
+			if p != id {
+				children[p] = append(children[p], id)
 			}
 		}
-		delete(stack, id)
-		depth[id] = d
-		return d
+	}
+	reach := map[string]int{} // id → parents within reach not yet placed
+	var stack []string
+	for _, id := range seeds {
+		if _, ok := reach[id]; !ok {
+			reach[id] = 0
+			stack = append(stack, id)
+		}
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range children[id] {
+			if _, ok := reach[c]; !ok {
+				reach[c] = 0
+				stack = append(stack, c)
+			}
+		}
+	}
+	for id := range reach {
+		for _, p := range parents(id) {
+			if _, ok := reach[p]; ok && p != id {
+				reach[id]++
+			}
+		}
 	}
 	var levels [][]string
-	ids := make([]string, 0, len(m.Nodes))
-	for id, n := range m.Nodes {
-		if n.InGraph() {
-			ids = append(ids, id)
+	var level []string
+	for id, n := range reach {
+		if n == 0 {
+			level = append(level, id)
 		}
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		d := visit(id, map[string]bool{})
-		for len(levels) <= d {
-			levels = append(levels, nil)
+	placed := 0
+	for len(level) > 0 {
+		sort.Strings(level)
+		levels = append(levels, level)
+		placed += len(level)
+		var next []string
+		for _, id := range level {
+			for _, c := range children[id] {
+				if _, ok := reach[c]; ok {
+					if reach[c]--; reach[c] == 0 {
+						next = append(next, c)
+					}
+				}
+			}
 		}
-		levels[d] = append(levels[d], id)
+		level = next
+	}
+	if placed < len(reach) {
+		// A cycle (dbt forbids them): its nodes go last rather than nowhere.
+		var rest []string
+		for id, n := range reach {
+			if n > 0 {
+				rest = append(rest, id)
+			}
+		}
+		sort.Strings(rest)
+		levels = append(levels, rest)
 	}
 	return levels
 }

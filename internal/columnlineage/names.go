@@ -3,6 +3,7 @@ package columnlineage
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"gitlab.com/recce-go/recce/internal/dbt"
 )
@@ -24,9 +25,13 @@ func lower(s string) string {
 func equalFold(a, b string) bool { return a == b || strings.EqualFold(a, b) }
 
 // relationIndex finds the node a relation name in compiled SQL stands for:
-// compiled SQL has no refs, only database.schema.identifier names.
+// compiled SQL has no refs, only database.schema.identifier names. Names
+// are looked up among the model's parents first (almost always enough);
+// the index of every node's names is built only when that fails.
 type relationIndex struct {
-	byName map[string][]string // lower-case qualified name → unique_ids
+	manifest *dbt.Manifest
+	once     sync.Once
+	byName   map[string][]string // lower-case qualified name → unique_ids
 	// byFunction finds the nodes whose relation is a table function (the
 	// external sources of dbt-duckdb: read_csv('...')), by functionKey.
 	byFunction map[string]string
@@ -35,50 +40,69 @@ type relationIndex struct {
 }
 
 func newRelationIndex(m *dbt.Manifest) *relationIndex {
-	x := &relationIndex{byName: make(map[string][]string, len(m.Nodes)*3)}
-	add := func(key, id string) {
-		if ids := x.byName[key]; !slices.Contains(ids, id) {
-			x.byName[key] = append(ids, id)
-		}
-	}
+	x := &relationIndex{manifest: m}
 	for id, n := range m.Nodes {
-		switch n.ResourceType {
-		case dbt.Model, dbt.Seed, dbt.Snapshot, dbt.Source:
-		default:
-			continue
-		}
-		if n.ResourceType == dbt.Model && n.Config.Materialized == "ephemeral" {
-			continue // inlined as a CTE, see resolver.ephemeral
-		}
-		if strings.Contains(n.RelationName, "(") {
+		if strings.Contains(n.RelationName, "(") && relationNode(n) {
 			if x.functions == nil {
 				x.functions = map[string]string{}
 			}
 			x.functions[id] = n.RelationName
-			continue
 		}
-		name := lower(n.RelationAlias())
-		schema, db := lower(n.Schema), lower(n.Database)
-		if parts := relationParts(n.RelationName); len(parts) > 0 {
-			// relation_name is what dbt writes into compiled SQL.
-			name = lower(parts[len(parts)-1])
-			if len(parts) >= 2 {
-				schema = lower(parts[len(parts)-2])
-			}
-			if len(parts) >= 3 {
-				db = lower(parts[len(parts)-3])
-			}
-		}
-		add(db+"."+schema+"."+name, id)
-		add(schema+"."+name, id)
-		add(name, id)
 	}
 	return x
 }
 
+// relationNode tells the nodes whose relation a model's SQL can name.
+// Ephemeral models are inlined as CTEs instead (see resolver.ephemeral).
+func relationNode(n *dbt.Node) bool {
+	switch n.ResourceType {
+	case dbt.Model:
+		return n.Config.Materialized != "ephemeral"
+	case dbt.Seed, dbt.Snapshot, dbt.Source:
+		return true
+	}
+	return false
+}
+
+// relationKeys are the lower-case names that stand for a node's relation:
+// database.schema.name, schema.name and name.
+func relationKeys(n *dbt.Node) (keys [3]string, ok bool) {
+	if !relationNode(n) || strings.Contains(n.RelationName, "(") {
+		return keys, false
+	}
+	name := lower(n.RelationAlias())
+	schema, db := lower(n.Schema), lower(n.Database)
+	if parts := relationParts(n.RelationName); len(parts) > 0 {
+		// relation_name is what dbt writes into compiled SQL.
+		name = lower(parts[len(parts)-1])
+		if len(parts) >= 2 {
+			schema = lower(parts[len(parts)-2])
+		}
+		if len(parts) >= 3 {
+			db = lower(parts[len(parts)-3])
+		}
+	}
+	return [3]string{db + "." + schema + "." + name, schema + "." + name, name}, true
+}
+
+func (x *relationIndex) build() {
+	x.byName = make(map[string][]string, len(x.manifest.Nodes)*3)
+	for id, n := range x.manifest.Nodes {
+		keys, ok := relationKeys(n)
+		if !ok {
+			continue
+		}
+		for _, k := range keys {
+			if ids := x.byName[k]; !slices.Contains(ids, id) {
+				x.byName[k] = append(ids, id)
+			}
+		}
+	}
+}
+
 // match returns the node of a relation name as written (1 to 3 parts),
-// or "". When several nodes have that name (a source and a seed of an
-// integration test project, say), the model's parent is the one.
+// or "". A parent of the model wins; otherwise the name must be one
+// node's.
 func (x *relationIndex) match(parts []string, parents []string) string {
 	if len(parts) == 0 || len(parts) > 3 {
 		return ""
@@ -90,20 +114,28 @@ func (x *relationIndex) match(parts []string, parents []string) string {
 		}
 		b.WriteString(lower(p))
 	}
-	ids := x.byName[b.String()]
-	if len(ids) == 1 {
-		return ids[0]
-	}
+	key := b.String()
 	found := ""
-	for _, id := range ids {
-		if slices.Contains(parents, id) {
-			if found != "" {
-				return ""
+	for _, id := range parents {
+		n := x.manifest.Nodes[id]
+		if n == nil {
+			continue
+		}
+		if keys, ok := relationKeys(n); ok && slices.Contains(keys[:], key) {
+			if found != "" && found != id {
+				return "" // two parents of that name
 			}
 			found = id
 		}
 	}
-	return found
+	if found != "" {
+		return found
+	}
+	x.once.Do(x.build)
+	if ids := x.byName[key]; len(ids) == 1 {
+		return ids[0]
+	}
+	return ""
 }
 
 // relationParts splits a relation_name such as "db"."schema"."t" or

@@ -76,6 +76,14 @@ type normalized struct {
 
 func normalize(dialect, sql string) normalized {
 	rules := rulesFor(dialect)
+	if rules == (dialectRules{}) {
+		// DuckDB, PostgreSQL...: nothing to rewrite but WITHIN GROUP, so
+		// most statements are only scanned.
+		alone, within := scan(sql)
+		if !within {
+			return normalized{sql: sql, alone: alone}
+		}
+	}
 	toks, alone := lex(sql, rules)
 	if rules.colonPath {
 		toks = colonPaths(toks)
@@ -111,6 +119,47 @@ func normalize(dialect, sql string) normalized {
 		b.WriteString(text)
 	}
 	return normalized{sql: b.String(), alone: alone}
+}
+
+// scan reads SQL in standard quoting without building tokens: alone as
+// in lex, and whether the word WITHIN occurs outside strings and comments.
+func scan(s string) (alone, within bool) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '-' && i+1 < len(s) && s[i+1] == '-':
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(s) && s[i+1] == '*':
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				return true, within
+			}
+			i += 2 + end + 2
+		case c == '\'' || c == '"':
+			end := closing(s, i+1, c)
+			if end < 0 {
+				return true, within
+			}
+			i = end + 1
+		case c == '$' && i+1 < len(s) && (s[i+1] == '$' || isWordStart(s[i+1])):
+			// Dollar quoting is rare: leave it to the lexer.
+			return true, true
+		case c == ';':
+			alone = true
+			i++
+		case isWordStart(c):
+			start := i
+			for i < len(s) && isWordChar(s[i]) {
+				i++
+			}
+			within = within || (i-start == 6 && strings.EqualFold(s[start:i], "within"))
+		default:
+			i++
+		}
+	}
+	return alone, within
 }
 
 func isWordStart(c byte) bool {

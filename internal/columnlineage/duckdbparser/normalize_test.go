@@ -20,6 +20,8 @@ func TestNormalize(t *testing.T) {
 			`select "a b", * EXCLUDE (c), TRY_CAST(d as int64) from "p"."d"."t" where e = 'x''y' and f = '\d' -- c`},
 		{"databricks", "select `a.b` from `db`.`t`", `select "a.b" from "db"."t"`},
 		{"postgres", `select a::text, $$x:y$$ from t`, `select a::text, $$x:y$$ from t`},
+		{"postgres", `select listagg(v, ',') WITHIN group (order by p) from t`, `select listagg(v, ','       order by p) from t`},
+		{"postgres", `select 'within' as "within" from t`, `select 'within' as "within" from t`},
 		{"duckdb", `select {'a': 1}, l[1:2] from t`, `select {'a': 1}, l[1:2] from t`},
 	} {
 		if got := normalize(tc.dialect, tc.in); got.sql != tc.want || got.alone {

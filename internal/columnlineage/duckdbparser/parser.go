@@ -71,6 +71,11 @@ func New(opts Options) *Parser {
 // smaller, and the decoder reads absent members as empty.
 const serializeSQL = "select json_serialize_sql(?::varchar, skip_null := true, skip_empty := true)::varchar"
 
+// Open starts the DuckDB instance now rather than on the first Parse: a
+// caller can start it while it reads the artifacts. Calling it again does
+// nothing.
+func (p *Parser) Open(ctx context.Context) error { return p.open(ctx) }
+
 func (p *Parser) open(ctx context.Context) error {
 	p.once.Do(func() {
 		connector, err := duckdb.NewConnector("", nil)
