@@ -46,17 +46,18 @@ type dialectRules struct {
 	hashCmt    bool // # starts a comment
 	colonPath  bool // col:path (Snowflake)
 	minus      bool // MINUS is EXCEPT
+	rlike      bool // RLIKE and REGEXP operators
 	bigquery   bool
 }
 
 func rulesFor(dialect string) dialectRules {
 	switch dialect {
 	case "snowflake":
-		return dialectRules{backslash: true, colonPath: true, minus: true}
+		return dialectRules{backslash: true, colonPath: true, minus: true, rlike: true}
 	case "bigquery":
 		return dialectRules{backslash: true, dquoteStr: true, backtick: true, splitTicks: true, hashCmt: true, bigquery: true}
 	case "databricks", "spark":
-		return dialectRules{backslash: true, backtick: true, minus: true}
+		return dialectRules{backslash: true, backtick: true, minus: true, rlike: true}
 	case "redshift":
 		return dialectRules{minus: true}
 	case "mysql", "singlestore":
@@ -79,8 +80,8 @@ func normalize(dialect, sql string) normalized {
 	if rules == (dialectRules{}) {
 		// DuckDB, PostgreSQL...: nothing to rewrite but WITHIN GROUP, so
 		// most statements are only scanned.
-		alone, within := scan(sql)
-		if !within {
+		alone, rewrite := scan(sql)
+		if !rewrite {
 			return normalized{sql: sql, alone: alone}
 		}
 	}
@@ -110,11 +111,36 @@ func normalize(dialect, sql string) normalized {
 					(strings.EqualFold(prevSig(toks, i), "as") && nextWordIn(toks, i, ")"))) {
 					text = `"` + strings.ToUpper(text) + `"`
 				}
+			case "any", "all":
+				// x LIKE ANY ('a', 'b'): the patterns as a list.
+				if p := strings.ToLower(prevSig(toks, i)); (p == "like" || p == "ilike") && nextWordIn(toks, i, "(") {
+					text = "list_value"
+				}
+			case "rlike", "regexp":
+				if rules.rlike {
+					text = "SIMILAR TO"
+				}
+			case "sample":
+				// Snowflake's SAMPLE (10), SAMPLE BERNOULLI (10).
+				if rules.colonPath && nextWordIn(toks, i, "(", "bernoulli", "system", "block", "row") {
+					text = "TABLESAMPLE"
+					if nextWordIn(toks, i, "(") {
+						text += " BERNOULLI"
+					}
+				}
+			case "timestamp", "date", "datetime", "time":
+				// BigQuery's TIMESTAMP('...') is a function, not a type.
+				if rules.bigquery && nextWordIn(toks, i, "(") {
+					text = `"` + strings.ToLower(text) + `"`
+				}
 			case "safe_cast":
 				if rules.bigquery && nextWordIn(toks, i, "(") {
 					text = "TRY_CAST"
 				}
 			}
+		}
+		if t.kind == tOp && t.text == "." && rules.colonPath && i+1 < len(toks) && toks[i+1].text == "." {
+			text = `."PUBLIC"` // Snowflake's db..table is db.PUBLIC.table
 		}
 		b.WriteString(text)
 	}
@@ -122,8 +148,10 @@ func normalize(dialect, sql string) normalized {
 }
 
 // scan reads SQL in standard quoting without building tokens: alone as
-// in lex, and whether the word WITHIN occurs outside strings and comments.
-func scan(s string) (alone, within bool) {
+// in lex, and whether there is anything to rewrite (WITHIN GROUP, LIKE ANY)
+// outside strings and comments.
+func scan(s string) (alone, rewrite bool) {
+	prevLike := false
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -134,15 +162,16 @@ func scan(s string) (alone, within bool) {
 		case c == '/' && i+1 < len(s) && s[i+1] == '*':
 			end := strings.Index(s[i+2:], "*/")
 			if end < 0 {
-				return true, within
+				return true, rewrite
 			}
 			i += 2 + end + 2
 		case c == '\'' || c == '"':
 			end := closing(s, i+1, c)
 			if end < 0 {
-				return true, within
+				return true, rewrite
 			}
 			i = end + 1
+			prevLike = false
 		case c == '$' && i+1 < len(s) && (s[i+1] == '$' || isWordStart(s[i+1])):
 			// Dollar quoting is rare: leave it to the lexer.
 			return true, true
@@ -154,12 +183,19 @@ func scan(s string) (alone, within bool) {
 			for i < len(s) && isWordChar(s[i]) {
 				i++
 			}
-			within = within || (i-start == 6 && strings.EqualFold(s[start:i], "within"))
+			w := s[start:i]
+			if strings.EqualFold(w, "within") || (prevLike && (strings.EqualFold(w, "any") || strings.EqualFold(w, "all"))) {
+				rewrite = true
+			}
+			prevLike = strings.EqualFold(w, "like") || strings.EqualFold(w, "ilike")
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
 		default:
+			prevLike = false
 			i++
 		}
 	}
-	return alone, within
+	return alone, rewrite
 }
 
 func isWordStart(c byte) bool {
