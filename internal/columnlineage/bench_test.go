@@ -9,6 +9,7 @@ import (
 	cl "gitlab.com/recce-go/recce/internal/columnlineage"
 	"gitlab.com/recce-go/recce/internal/dbt"
 	"gitlab.com/recce-go/recce/internal/demo"
+	"gitlab.com/recce-go/recce/internal/lineage"
 )
 
 var (
@@ -43,6 +44,8 @@ func BenchmarkAllColumns10k(b *testing.B) {
 	_, current := demo10k(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
+	defer reportCPU(b, cpu)
 	for b.Loop() {
 		p := duckdbparserNew()
 		pr := cl.New(p, nil).Project(current)
@@ -66,6 +69,8 @@ func BenchmarkDiff10k(b *testing.B) {
 	mods := modified(base, current)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
+	defer reportCPU(b, cpu)
 	for b.Loop() {
 		p := duckdbparserNew()
 		eng := cl.New(p, nil)
@@ -75,6 +80,82 @@ func BenchmarkDiff10k(b *testing.B) {
 		}
 		if len(res.Impacts) < 10000 {
 			b.Fatalf("%d impacts", len(res.Impacts))
+		}
+		p.Close()
+	}
+}
+
+// BenchmarkAllColumns10kCached is the same with the cache of a previous
+// run, persisted and loaded: nothing is parsed.
+func BenchmarkAllColumns10kCached(b *testing.B) {
+	_, current := demo10k(b)
+	p := duckdbparserNew()
+	defer p.Close()
+	cache := cl.NewCache()
+	if _, err := cl.New(p, cache).Project(current).AllLineage(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(bench10kDir, "cll-cache.json")
+	if err := cache.SaveFile(path); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	defer reportCPU(b, cpu)
+	for b.Loop() {
+		loaded, err := cl.LoadCacheFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pr := cl.New(p, loaded).Project(current)
+		if _, err := pr.AllLineage(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		if st := pr.Stats(); st.Parsed != 0 || st.Cached < 10000 {
+			b.Fatalf("%+v", st)
+		}
+	}
+}
+
+// BenchmarkLineageDiff10k and BenchmarkLineageDiffWithColumns10k are what
+// recce lineage-diff does without and with categories and the impact
+// radius: load both environments, diff them (internal/lineage), then
+// classify and compute the impact. The difference is the cost of the
+// columns; docs/benchmarks.md compares it with the budget.
+func BenchmarkLineageDiff10k(b *testing.B) { benchLineageDiff(b, false) }
+
+func BenchmarkLineageDiffWithColumns10k(b *testing.B) { benchLineageDiff(b, true) }
+
+func benchLineageDiff(b *testing.B, columns bool) {
+	demo10k(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	defer reportCPU(b, cpu)
+	for b.Loop() {
+		ctx := context.Background()
+		p := duckdbparserNew()
+		if columns {
+			// Started while the artifacts load, as a caller would.
+			go p.Open(ctx)
+		}
+		base, current, err := dbt.LoadPair(ctx, filepath.Join(bench10kDir, "target-base"), filepath.Join(bench10kDir, "target"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := lineage.Diff(base, current)
+		if columns {
+			var mods []string
+			for _, n := range d.Nodes {
+				if n.Change == lineage.Modified {
+					mods = append(mods, n.UniqueID)
+				}
+			}
+			eng := cl.New(p, nil)
+			if _, err := cl.Diff(ctx, eng.Project(base), eng.Project(current), mods); err != nil {
+				b.Fatal(err)
+			}
 		}
 		p.Close()
 	}

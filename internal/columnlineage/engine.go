@@ -536,3 +536,57 @@ func (p *Project) follow(t *task) {
 		c.put(p.key(t.id), m)
 	}
 }
+
+// Downstream is how a column is used by the node's children.
+type Downstream struct {
+	// Columns are the children's columns computed from it.
+	Columns []ColumnRef `json:"columns"`
+	// ModelWide are the children whose rows it decides (a filter, join,
+	// grouping... on it).
+	ModelWide []string `json:"model_wide"`
+}
+
+// Downstream returns, for each column of a node (by its name in the node's
+// lineage), how its children use it, computing the children's lineage.
+// Children whose SQL could not be followed are not listed.
+func (p *Project) Downstream(ctx context.Context, id string) (map[string]*Downstream, error) {
+	var children []string
+	for cid, n := range p.art.Manifest.Nodes {
+		if hasColumns(n) && slices.Contains(n.DependsOn.Nodes, id) && cid != id {
+			children = append(children, cid)
+		}
+	}
+	sort.Strings(children)
+	ms, err := p.Lineage(ctx, append([]string{id}, children...)...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Downstream{}
+	if ms[0] == nil {
+		return out, nil
+	}
+	byLower := map[string]*Downstream{}
+	for _, c := range ms[0].Columns {
+		d := &Downstream{Columns: []ColumnRef{}, ModelWide: []string{}}
+		out[c.Name] = d
+		byLower[lower(c.Name)] = d
+	}
+	for _, m := range ms[1:] {
+		if m == nil || m.Unknown {
+			continue
+		}
+		for _, c := range m.Columns {
+			for _, u := range c.Upstream {
+				if d := byLower[lower(u.Column)]; u.Node == id && d != nil {
+					d.Columns = append(d.Columns, ColumnRef{Node: m.UniqueID, Column: c.Name})
+				}
+			}
+		}
+		for _, u := range m.ModelWide {
+			if d := byLower[lower(u.Column)]; u.Node == id && d != nil && !slices.Contains(d.ModelWide, m.UniqueID) {
+				d.ModelWide = append(d.ModelWide, m.UniqueID)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,8 +1,12 @@
 package columnlineage_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	cl "gitlab.com/recce-go/recce/internal/columnlineage"
 )
 
 func TestCTEStarAndRename(t *testing.T) {
@@ -262,5 +266,24 @@ func TestDeeplyNestedSQLIsUnknown(t *testing.T) {
 	got := p.lineage(t, m)
 	if !got.Unknown || !strings.Contains(got.Reason, "nests too deeply") {
 		t.Fatalf("450 nested subqueries: %+v", got)
+	}
+}
+
+func TestDownstream(t *testing.T) {
+	p := newProject("duckdb")
+	src := p.source("src", "id", "amount", "status")
+	a := p.model("a", `select id, amount, status from db.raw.src`, []string{src}, "id", "amount", "status")
+	p.model("b", `select id, amount * 2 as doubled from db.analytics.a where status = 'ok'`, []string{a}, "id", "doubled")
+	p.model("c", `select sum(amount) as total from db.analytics.a`, []string{a}, "total")
+	pr := cl.New(parser, nil).Project(p.artifacts())
+	down, err := pr.Downstream(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%v %v | %v %v | %v %v", down["id"].Columns, down["id"].ModelWide,
+		down["amount"].Columns, down["amount"].ModelWide, down["status"].Columns, down["status"].ModelWide)
+	want := "[{model.p.b id}] [] | [{model.p.b doubled} {model.p.c total}] [] | [] [model.p.b]"
+	if got != want {
+		t.Errorf("downstream of a:\n%s\nwant:\n%s", got, want)
 	}
 }
