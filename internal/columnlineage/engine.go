@@ -216,7 +216,7 @@ func (p *Project) lineageParents(n *dbt.Node) []string {
 		if pn == nil || (pn.ResourceType != dbt.Model && pn.ResourceType != dbt.Snapshot) || id == n.UniqueID {
 			continue
 		}
-		if _, ok := p.catalogColumnsLocked(id); !ok {
+		if p.catalogJSON(id) == "" {
 			out = append(out, id)
 		}
 	}
@@ -228,10 +228,8 @@ func (p *Project) catalogColumnsLocked(id string) ([]string, bool) {
 		return names, names != nil
 	}
 	var names []string
-	if p.art.Catalog != nil {
-		if t := p.art.Catalog.Nodes[id]; t != nil {
-			names = catalogNames(t)
-		}
+	if p.catalogJSON(id) != "" {
+		names = catalogNames(p.art.Catalog.Nodes[id])
 	}
 	p.catalog[id] = names
 	return names, names != nil
@@ -325,17 +323,12 @@ func (p *Project) direct(id string) (*Model, string) {
 		p.count(func(s *Stats) { s.NoSQL++ })
 		return sourceModel(id, own), ""
 	}
-	sql := n.Compiled()
-	switch {
-	case n.Language != "" && n.Language != "sql":
+	if n.Language != "" && n.Language != "sql" {
 		own, _ := p.catalogColumns(id)
 		p.count(func(s *Stats) { s.NoSQL++ })
 		return unknownModel(id, fmt.Sprintf("a %s model: only SQL is followed", n.Language), own), ""
-	case strings.TrimSpace(sql) == "":
-		own, _ := p.catalogColumns(id)
-		p.count(func(s *Stats) { s.NoSQL++ })
-		return unknownModel(id, "no compiled SQL in the manifest (written by dbt parse?): build the artifacts with dbt compile, run or docs generate", own), ""
 	}
+	// The cache first: the key reads the SQL as JSON, unescaping it costs.
 	if c := p.engine.cache; c != nil {
 		if m := c.get(p.key(id)); m != nil {
 			p.count(func(s *Stats) { s.Cached++ })
@@ -343,6 +336,12 @@ func (p *Project) direct(id string) (*Model, string) {
 			cp.UniqueID = id
 			return &cp, ""
 		}
+	}
+	sql := n.Compiled()
+	if strings.TrimSpace(sql) == "" {
+		own, _ := p.catalogColumns(id)
+		p.count(func(s *Stats) { s.NoSQL++ })
+		return unknownModel(id, "no compiled SQL in the manifest (written by dbt parse?): build the artifacts with dbt compile, run or docs generate", own), ""
 	}
 	return nil, sql
 }
@@ -380,9 +379,9 @@ func (p *Project) keyLocked(id string) string {
 			h.Write([]byte{0})
 		}
 	}
-	w(engineVersion, p.dialect, string(n.CompiledCode)) // as JSON: unescaping costs, and says the same
-	own, ok := p.catalogColumnsLocked(id)
-	w(fmt.Sprint(ok), strings.Join(own, "\x01"))
+	// The SQL and the catalog's columns as JSON: decoding them costs, and
+	// they say the same.
+	w(engineVersion, p.dialect, string(n.CompiledCode), p.catalogJSON(id))
 	parents := slices.Clone(n.DependsOn.Nodes)
 	sort.Strings(parents)
 	for _, pid := range parents {
@@ -392,9 +391,9 @@ func (p *Project) keyLocked(id string) string {
 			continue
 		}
 		w(pid, pn.Database, pn.Schema, pn.RelationAlias(), pn.RelationName, pn.Config.Materialized, pn.Name)
-		switch cols, ok := p.catalogColumnsLocked(pid); {
-		case ok:
-			w("catalog", strings.Join(cols, "\x01"))
+		switch cols := p.catalogJSON(pid); {
+		case cols != "":
+			w("catalog", cols)
 		case (pn.ResourceType == dbt.Model || pn.ResourceType == dbt.Snapshot) && pid != id:
 			w("lineage", p.keyLocked(pid))
 		default:
@@ -404,6 +403,16 @@ func (p *Project) keyLocked(id string) string {
 	k := hex.EncodeToString(h.Sum(nil))
 	p.keys[id] = k
 	return k
+}
+
+// catalogJSON is a node's catalog columns as JSON, "" without an entry.
+func (p *Project) catalogJSON(id string) string {
+	if p.art.Catalog != nil {
+		if t := p.art.Catalog.Nodes[id]; t != nil && len(t.ColumnsJSON) > 0 {
+			return string(t.ColumnsJSON)
+		}
+	}
+	return ""
 }
 
 // nodeCols are the columns a relation of a node has: from the catalog, or

@@ -287,3 +287,18 @@ func TestDownstream(t *testing.T) {
 		t.Errorf("downstream of a:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestStarRenameColumnsAndQualifiedExclude(t *testing.T) {
+	p := newProject("duckdb")
+	src := p.source("t", "id", "x_a", "x_b", "y")
+	m := p.model("m", `
+with r as (select * rename (y as why) from db.raw.t),
+c as (select id, columns('x_.*') from db.raw.t)
+select r.* exclude (r.x_a), c.x_b as cb from r join c using (id)`, []string{src})
+	expectLineage(t, p.lineage(t, m), `
+id: passthrough <- t.id
+x_b: passthrough <- t.x_b
+why: renamed <- t.y
+cb: renamed <- t.x_b
+model-wide: t.id`)
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	cl "gitlab.com/recce-go/recce/internal/columnlineage"
@@ -120,6 +121,7 @@ const (
 	kGroups
 	kIncludeNulls
 	kExpectedNames
+	kColumn
 )
 
 var keys = map[string]key{
@@ -147,13 +149,34 @@ var keys = map[string]key{
 	"distinct_on_targets": kDistinctOnTargets, "limit": kLimit, "offset": kOffset, "node": kNode,
 	"error": kError, "error_message": kErrorMessage, "statements": kStatements,
 	"aggregates": kAggregates, "pivots": kPivots, "unpivot_names": kUnpivotNames, "groups": kGroups,
-	"include_nulls": kIncludeNulls, "expected_names": kExpectedNames,
+	"include_nulls": kIncludeNulls, "expected_names": kExpectedNames, "column": kColumn,
 }
 
-type decoder struct{ dec *jsontext.Decoder }
+type decoder struct {
+	dec  *jsontext.Decoder
+	strs interner
+}
 
-func newDecoder(data []byte) *decoder {
-	return &decoder{dec: jsontext.NewDecoder(bytes.NewReader(data))}
+func newDecoder(data []byte, strs interner) *decoder {
+	return &decoder{dec: jsontext.NewDecoder(bytes.NewReader(data)), strs: strs}
+}
+
+// interner keeps one copy of the strings the trees repeat (node classes,
+// function and column names): each parser worker has its own, kept across
+// statements, so that most strings cost no allocation.
+type interner map[string]string
+
+const maxInterned = 1 << 16
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if in != nil && len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
 }
 
 // object reads an object (or null), calling f for each known member, which
@@ -213,14 +236,19 @@ func (d *decoder) array(f func() error) error {
 }
 
 func (d *decoder) str() (string, error) {
-	tok, err := d.dec.ReadToken()
+	if d.dec.PeekKind() != '"' {
+		return "", d.dec.SkipValue()
+	}
+	v, err := d.dec.ReadValue()
 	if err != nil {
 		return "", err
 	}
-	if tok.Kind() != '"' {
-		return "", nil
+	if bytes.IndexByte(v, '\\') < 0 {
+		return d.strs.get(v[1 : len(v)-1]), nil
 	}
-	return tok.String(), nil
+	var s string
+	err = json.Unmarshal(v, &s)
+	return s, err
 }
 
 func (d *decoder) boolean() (bool, error) {
@@ -258,7 +286,7 @@ func (d *decoder) strings() ([]string, error) {
 						name = names[len(names)-1]
 					}
 					return err
-				case kKey, kValue:
+				case kColumn, kKey, kValue:
 					if d.dec.PeekKind() == '"' {
 						var err error
 						name, err = d.str()
@@ -289,7 +317,14 @@ func (d *decoder) raw() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(locationRE.ReplaceAll(v, nil)), nil
+	return withoutLocations(v), nil
+}
+
+func withoutLocations(v []byte) string {
+	if !bytes.Contains(v, []byte(`"query_location"`)) {
+		return string(v)
+	}
+	return string(locationRE.ReplaceAll(v, nil))
 }
 
 // result is json_serialize_sql's answer.
@@ -298,8 +333,8 @@ type result struct {
 	statements []*cl.Query
 }
 
-func decodeResult(data []byte) (*result, error) {
-	d := newDecoder(data)
+func decodeResult(data []byte, strs interner) (*result, error) {
+	d := newDecoder(data, strs)
 	res := &result{}
 	failed := false
 	err := d.object(func(k key) (err error) {
@@ -711,12 +746,16 @@ func (d *decoder) expr() (cl.Expr, string, error) {
 					switch k {
 					case kKey:
 						err = d.object(func(k key) (err error) {
-							if k == kColumnNames {
+							switch k {
+							case kColumnNames:
 								var names []string
 								names, err = d.strings()
 								if len(names) > 0 {
 									pair[0] = names[len(names)-1]
 								}
+								return err
+							case kColumn:
+								pair[0], err = d.str()
 								return err
 							}
 							return d.dec.SkipValue()
@@ -907,7 +946,7 @@ func (d *decoder) constant() (string, error) {
 						text = "'" + strings.ReplaceAll(tok.String(), "'", "''") + "'"
 					}
 				} else {
-					text = string(locationRE.ReplaceAll(v, nil))
+					text = withoutLocations(v)
 				}
 			}
 		default:

@@ -52,6 +52,7 @@ type Parser struct {
 type conn struct {
 	c    *sql.Conn
 	stmt *sql.Stmt
+	strs interner // used by one goroutine at a time, as the connection
 }
 
 var _ cl.Parser = (*Parser)(nil)
@@ -126,7 +127,7 @@ func (p *Parser) open(ctx context.Context) error {
 				fail(err)
 				return
 			}
-			pool <- &conn{c: c, stmt: stmt}
+			pool <- &conn{c: c, stmt: stmt, strs: interner{}}
 		}
 		p.db, p.pool = db, pool
 	})
@@ -280,7 +281,7 @@ func (p *Parser) serialize(ctx context.Context, c *conn, text string) (*result, 
 		// of DuckDB's own (such as the memory limit): not the statement's.
 		return &result{err: "DuckDB could not parse it: " + err.Error()}, nil
 	}
-	res, err := decodeResult([]byte(out))
+	res, err := decodeResult([]byte(out), c.strs)
 	if err != nil {
 		return &result{err: "unsupported syntax tree: " + err.Error()}, nil
 	}
