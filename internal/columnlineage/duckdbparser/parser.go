@@ -32,7 +32,7 @@ type Options struct {
 	// connections); 0 means the number of CPUs, at most 4.
 	Workers int
 	// Batch is the number of statements sent to DuckDB in one call;
-	// 0 means 16. Batching halves the cost of small statements.
+	// 0 means 32. Batching halves the cost of small statements.
 	Batch int
 }
 
@@ -63,7 +63,7 @@ func New(opts Options) *Parser {
 		opts.Workers = min(runtime.NumCPU(), 4)
 	}
 	if opts.Batch <= 0 {
-		opts.Batch = 16
+		opts.Batch = 32
 	}
 	return &Parser{opts: opts}
 }
