@@ -447,7 +447,7 @@ func (p *Project) nodeCols(id string) ([]*col, bool) {
 func (p *Project) resolver(n *dbt.Node) *resolver {
 	r := &resolver{index: p.index, nodeCols: p.nodeCols, parents: n.DependsOn.Nodes}
 	for _, pid := range n.DependsOn.Nodes {
-		if pn := p.art.Manifest.Nodes[pid]; pn != nil && pn.ResourceType == dbt.Model && pn.Config.Materialized == "ephemeral" {
+		if pn := p.art.Manifest.Nodes[pid]; pn != nil && pn.ResourceType == dbt.Model && !pn.HasRelation() {
 			if r.ephemeral == nil {
 				r.ephemeral = map[string]string{}
 			}

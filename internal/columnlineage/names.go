@@ -42,7 +42,7 @@ type relationIndex struct {
 func newRelationIndex(m *dbt.Manifest) *relationIndex {
 	x := &relationIndex{manifest: m}
 	for id, n := range m.Nodes {
-		if strings.Contains(n.RelationName, "(") && relationNode(n) {
+		if strings.Contains(n.RelationName, "(") && n.HasRelation() {
 			if x.functions == nil {
 				x.functions = map[string]string{}
 			}
@@ -52,22 +52,11 @@ func newRelationIndex(m *dbt.Manifest) *relationIndex {
 	return x
 }
 
-// relationNode tells the nodes whose relation a model's SQL can name.
-// Ephemeral models are inlined as CTEs instead (see resolver.ephemeral).
-func relationNode(n *dbt.Node) bool {
-	switch n.ResourceType {
-	case dbt.Model:
-		return n.Config.Materialized != "ephemeral"
-	case dbt.Seed, dbt.Snapshot, dbt.Source:
-		return true
-	}
-	return false
-}
-
 // relationKeys are the lower-case names that stand for a node's relation:
-// database.schema.name, schema.name and name.
+// database.schema.name, schema.name and name. Ephemeral models have none:
+// dbt inlines them as CTEs (see resolver.ephemeral).
 func relationKeys(n *dbt.Node) (keys [3]string, ok bool) {
-	if !relationNode(n) || strings.Contains(n.RelationName, "(") {
+	if !n.HasRelation() || strings.Contains(n.RelationName, "(") {
 		return keys, false
 	}
 	name := lower(n.RelationAlias())
