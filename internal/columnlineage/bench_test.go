@@ -2,6 +2,7 @@ package columnlineage_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -18,10 +19,17 @@ var (
 	bench10kErr  error
 )
 
-// demo10k generates the synthetic 10,000-model pair once per run.
+// demo10k generates the synthetic 10,000-model pair once per run, or uses
+// the one RECCE_BENCH_DEMO10K names (written by recce demo --models 10000
+// --artifacts-only DIR), so that runs alternated with other commands do not
+// generate it each time.
 func demo10k(b *testing.B) (base, current *dbt.Artifacts) {
 	b.Helper()
 	bench10kOnce.Do(func() {
+		if dir := os.Getenv("RECCE_BENCH_DEMO10K"); dir != "" {
+			bench10kDir = dir
+			return
+		}
 		bench10kDir, bench10kErr = filepathTemp()
 		if bench10kErr == nil {
 			_, bench10kErr = demo.Generate(context.Background(), bench10kDir, demo.Options{Models: 10000, ArtifactsOnly: true})

@@ -236,10 +236,18 @@ func orderedColumns(impacted map[string]string, m *Model) []string {
 // descendantLevels groups seeds and their descendants in the graph by
 // depth (parents before children), each level sorted.
 func descendantLevels(m *dbt.Manifest, seeds []string) [][]string {
+	// parents lists a node's distinct parents (dbt writes each once; a
+	// repeat would count twice below).
 	parents := func(id string) []string {
-		return slices.Compact(slices.Sorted(slices.Values(m.Nodes[id].DependsOn.Nodes)))
+		ps := m.Nodes[id].DependsOn.Nodes
+		for i := 1; i < len(ps); i++ {
+			if slices.Contains(ps[:i], ps[i]) {
+				return slices.Compact(slices.Sorted(slices.Values(ps)))
+			}
+		}
+		return ps
 	}
-	children := map[string][]string{}
+	children := make(map[string][]string, len(m.Nodes))
 	for id, n := range m.Nodes {
 		if !n.InGraph() {
 			continue
