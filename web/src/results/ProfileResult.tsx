@@ -1,14 +1,15 @@
 import { adaptProfile, METRICS, type MetricKey, type ProfileColumn } from './adapters/profile';
-import { formatCell } from './adapters/dataframe';
 import { num } from './adapters/common';
+import { ExportButtons } from './Export';
+import { fmtPercent, formatValue } from './format';
 
 const proportions = new Set<MetricKey>(['not_null_proportion', 'distinct_proportion']);
 
 function show(metric: MetricKey, v: unknown): string {
   if (v === undefined) return '–';
   const n = num(v);
-  if (proportions.has(metric) && n !== null) return `${(n * 100).toFixed(1)} %`;
-  return formatCell(v);
+  if (proportions.has(metric) && n !== null) return fmtPercent(n);
+  return formatValue(v);
 }
 
 function Cell({ col, metric }: { col: ProfileColumn; metric: MetricKey }) {
@@ -56,6 +57,15 @@ export function ProfileResult({ result }: { result: unknown }) {
           ))}
         </tbody>
       </table>
+      <p className="muted small">
+        <ExportButtons
+          label="Profile"
+          table={() => ({
+            columns: [{ name: 'column', kind: 'text' }, { name: 'type', kind: 'text' }, ...METRICS.flatMap((m) => [{ name: `${m.key} (base)` }, { name: `${m.key} (current)` }])],
+            rows: cols.map((c) => [c.name, c.type, ...METRICS.flatMap((m) => [c.base?.[m.key] ?? null, c.current?.[m.key] ?? null])]),
+          })}
+        />
+      </p>
     </div>
   );
 }

@@ -12,6 +12,7 @@ import { ProfileResult } from './ProfileResult';
 import { QueryDiffTable } from './QueryDiffTable';
 import { RowCountResult } from './RowCountResult';
 import { LineageDiffResult, SchemaDiffResult } from './SchemaDiffResult';
+import { ValueDetailTable } from './ValueDetail';
 import { ValueDiffResult } from './ValueDiffResult';
 
 const primaryKeys = (params: Params): string[] => {
@@ -42,21 +43,22 @@ export function ResultView({ type, params, result }: { type: RunType; params: Pa
     case 'row_count_diff':
       return <RowCountResult result={result} />;
     case 'value_diff':
-      return <ValueDiffResult result={result} />;
+      return <ValueDiffResult result={result} params={params} />;
+    case 'value_diff_detail':
+      return <ValueDetailTable result={result} params={params} />;
     case 'profile_diff':
       return <ProfileResult result={result} />;
     case 'top_k_diff':
-      return <TopKResult result={result} />;
+      return <TopKResult result={result} column={asString(params.column_name)} />;
     case 'histogram_diff':
-      return <HistogramResult result={result} column={asString(params.column_name)} />;
+      return <HistogramResult result={result} column={asString(params.column_name)} columnType={asString(params.column_type)} />;
     case 'query':
     case 'query_base': {
       const frame = adaptQuery(result);
       return frame ? <DataTable frame={frame} label="Query result" /> : <Raw result={result} />;
     }
-    case 'query_diff':
-    case 'value_diff_detail': {
-      const view = adaptQueryDiff(type === 'query_diff' ? result : { diff: result }, primaryKeys(params));
+    case 'query_diff': {
+      const view = adaptQueryDiff(result, primaryKeys(params));
       return view ? <QueryDiffTable view={view} /> : <Raw result={result} />;
     }
     case 'simple':

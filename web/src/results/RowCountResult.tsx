@@ -1,32 +1,44 @@
 import { adaptRowCount } from './adapters/rowCount';
+import { ExportButtons } from './Export';
 import { fmtInt, fmtSigned } from './format';
 
 export function RowCountResult({ result }: { result: unknown }) {
   const rows = adaptRowCount(result);
   if (rows.length === 0) return <p className="muted">No model was counted.</p>;
   return (
-    <table className="data" aria-label="Row counts" data-testid="row-count-result">
-      <thead>
-        <tr>
-          <th scope="col">Model</th>
-          <th scope="col">Base</th>
-          <th scope="col">Current</th>
-          <th scope="col">Change</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.name} className={r.delta ? 'row--changed' : undefined}>
-            <th scope="row">{r.name}</th>
-            <td className="num">{r.base === null ? <span className="muted">{r.baseStatus ?? 'N/A'}</span> : fmtInt(r.base)}</td>
-            <td className="num">{r.current === null ? <span className="muted">{r.currentStatus ?? 'N/A'}</span> : fmtInt(r.current)}</td>
-            <td className={`num ${r.delta ? (r.delta > 0 ? 'up' : 'down') : ''}`}>
-              {r.delta === null ? '–' : r.delta === 0 ? '=' : fmtSigned(r.delta)}
-              {r.deltaPercent !== null && r.delta !== 0 && ` (${fmtSigned(r.deltaPercent, ' %')})`}
-            </td>
+    <div>
+      <table className="data" aria-label="Row counts" data-testid="row-count-result">
+        <thead>
+          <tr>
+            <th scope="col">Model</th>
+            <th scope="col">Base</th>
+            <th scope="col">Current</th>
+            <th scope="col">Change</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.name} className={r.delta ? 'row--changed' : undefined}>
+              <th scope="row">{r.name}</th>
+              <td className="num">{r.base === null ? <span className="muted">{r.baseStatus ?? 'N/A'}</span> : fmtInt(r.base)}</td>
+              <td className="num">{r.current === null ? <span className="muted">{r.currentStatus ?? 'N/A'}</span> : fmtInt(r.current)}</td>
+              <td className={`num ${r.delta ? (r.delta > 0 ? 'up' : 'down') : ''}`}>
+                {r.delta === null ? '–' : r.delta === 0 ? '=' : fmtSigned(r.delta)}
+                {r.deltaPercent !== null && r.delta !== 0 && ` (${fmtSigned(r.deltaPercent, ' %')})`}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">
+        <ExportButtons
+          label="Row counts"
+          table={() => ({
+            columns: [{ name: 'model', kind: 'text' }, { name: 'base' }, { name: 'current' }, { name: 'change' }, { name: 'change_ratio' }],
+            rows: rows.map((r) => [r.name, r.base ?? r.baseStatus, r.current ?? r.currentStatus, r.delta, r.deltaPercent === null ? null : r.deltaPercent / 100]),
+          })}
+        />
+      </p>
+    </div>
   );
 }

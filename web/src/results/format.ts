@@ -1,15 +1,98 @@
-// Number formatting for results.
+// How results show numbers, percentages, dates and values: one place, so
+// that every table and figure of the app reads the same.
 const int = new Intl.NumberFormat('en-US');
+const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
 
 export const fmtInt = (n: number | null | undefined) => (n == null ? '–' : int.format(n));
 
-export function fmtPercent(ratio: number | null | undefined, digits = 1): string {
-  if (ratio == null) return '–';
-  return `${(ratio * 100).toFixed(digits)} %`;
+/**
+ * A ratio (0.25 for 25 %) as a percentage with two decimals: the one
+ * rounding of the app, the CLI's and the summary's too. A value that is not
+ * exactly 100 % never shows as 100.00 % (99.999 % shows 99.99 %), and one
+ * that is not exactly 0 never as 0.00 % (0.001 % shows 0.01 %): a match
+ * rate of 100.00 % would hide the one row that differs. `signed` puts a +
+ * before a positive value (changes).
+ */
+export function fmtPercent(ratio: number | null | undefined, opts: { signed?: boolean } = {}): string {
+  if (ratio == null || !Number.isFinite(ratio)) return '–';
+  const p = ratio * 100;
+  const abs = Math.abs(p);
+  let text = abs.toFixed(2);
+  if (text === '100.00' && abs !== 100) text = abs < 100 ? '99.99' : '100.01';
+  else if (text === '0.00' && abs !== 0) text = '0.01';
+  const sign = p < 0 ? '-' : opts.signed && p > 0 ? '+' : '';
+  return `${sign}${text} %`;
 }
 
+/**
+ * A change: +12, -3, 0. With suffix ' %', n is a percentage (12.5 for
+ * +12.50 %), shown as fmtPercent shows it.
+ */
 export function fmtSigned(n: number | null, suffix = ''): string {
   if (n === null) return '–';
-  const s = Number.isInteger(n) ? int.format(n) : n.toFixed(1);
-  return `${n > 0 ? '+' : ''}${s}${suffix}`;
+  if (suffix.trim() === '%') return fmtPercent(n / 100, { signed: true });
+  return `${n > 0 ? '+' : ''}${fmtNumber(n)}${suffix}`;
+}
+
+/** A number with thousands grouped and at most 6 decimals (1,234,567.25); tiny values in exponent form. */
+export function fmtNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (n !== 0 && Math.abs(n) < 1e-6) return n.toExponential(3);
+  return decimal.format(n);
+}
+
+/** Groups the integer part of a number written as text ("1234567.890" → "1,234,567.890"), keeping every digit (decimals sent as strings). */
+function groupNumericText(s: string): string | null {
+  const m = /^(-?)(\d+)(\.\d+)?$/.exec(s.trim());
+  if (!m) return null;
+  return `${m[1]}${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${m[3] ?? ''}`;
+}
+
+const ISO = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A date or timestamp sent as ISO text ("2024-01-01T00:00:00Z") as people
+ * read it: "2024-01-01" for a date (a date column, or midnight UTC when the
+ * kind is unknown), "2024-01-01 12:30:05" for a timestamp. null when the
+ * text is not a date.
+ */
+export function fmtDate(s: string, kind?: string): string | null {
+  const m = ISO.exec(s);
+  if (!m) return null;
+  const [, day, time, frac, zone] = m;
+  if (!time || kind === 'date') return day;
+  const fraction = frac ? frac.replace(/0+$/, '').replace(/^\.$/, '') : '';
+  const midnight = time === '00:00:00' && fraction === '' && (zone === undefined || zone === 'Z');
+  if (midnight && kind !== 'datetime') return day;
+  const offset = zone && zone !== 'Z' && !/^[+-]00:?00$/.test(zone) ? ` ${zone}` : '';
+  return `${day} ${time}${fraction}${offset}`;
+}
+
+/**
+ * A value of a result as text for a table cell, by its column's kind
+ * (integer, number, text, boolean, date, datetime... as the server's
+ * DataFrame columns say; undefined when unknown): NULL for null, numbers
+ * grouped, dates as dates, objects as JSON.
+ */
+export function formatValue(v: unknown, kind?: string): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') return fmtNumber(v);
+  if (typeof v === 'string') {
+    if (kind === 'text') return v;
+    if (kind === 'integer' || kind === 'number') return groupNumericText(v) ?? v;
+    return fmtDate(v, kind) ?? v;
+  }
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/**
+ * A value for a CSV or TSV file: plain (no grouping, for spreadsheets),
+ * dates as dates, null as an empty cell, objects as JSON.
+ */
+export function exportValue(v: unknown, kind?: string): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return kind === 'text' ? v : (fmtDate(v, kind) ?? v);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
 }

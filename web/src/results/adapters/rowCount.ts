@@ -11,11 +11,30 @@ export interface RowCountRow {
   delta: number | null;
   /** The delta relative to the base count (what people expect), in percent. */
   deltaPercent: number | null;
-  /** Why a side has no count (e.g. "table_not_found"), if the server said. */
+  /** Why a side has no count, in words (statusWords), if the server said. */
   baseStatus: string | null;
   currentStatus: string | null;
   /** The node counted, when the server says (ours does; the reference keys by name only). */
   uniqueId: string | null;
+}
+
+/**
+ * Why a side has no count, as people say it: a model missing from one
+ * manifest is added (not in base) or removed (not in current), not
+ * "not_in_manifest"; unknown statuses are shown with spaces.
+ */
+export function statusWords(status: string, side: 'base' | 'current'): string {
+  switch (status) {
+    case 'not_in_manifest':
+      return side === 'base' ? 'added' : 'removed';
+    case 'table_not_found':
+      return 'no table';
+    case 'permission_denied':
+      return 'no permission';
+    case 'unsupported_materialization':
+      return 'not counted (not a table)';
+  }
+  return status.replaceAll('_', ' ');
 }
 
 export function adaptRowCount(result: unknown): RowCountRow[] {
@@ -27,12 +46,12 @@ export function adaptRowCount(result: unknown): RowCountRow[] {
       const current = num(pick(o, 'curr', 'current'));
       const delta = base !== null && current !== null ? current - base : null;
       const deltaPercent = delta === null || base === null || base === 0 ? null : (delta / base) * 100;
-      const status = (meta: unknown) => {
+      const status = (meta: unknown, side: 'base' | 'current') => {
         const s = obj(meta).status ?? o.status;
-        return typeof s === 'string' ? s : null;
+        return typeof s === 'string' ? statusWords(s, side) : null;
       };
       const uniqueId = typeof o.unique_id === 'string' && o.unique_id !== '' ? o.unique_id : null;
-      return { name, base, current, delta, deltaPercent, baseStatus: status(o.base_meta), currentStatus: status(o.curr_meta), uniqueId };
+      return { name, base, current, delta, deltaPercent, baseStatus: status(o.base_meta, 'base'), currentStatus: status(o.curr_meta, 'current'), uniqueId };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
