@@ -3,6 +3,7 @@
 // running state of the run being polled; from last_run alone when the
 // server sends no outcome.
 import type { Check } from '../api/types';
+import { forTheWeb } from '../api/words';
 
 export type VerdictKind = 'mismatch' | 'clean' | 'incomplete' | 'not_run' | 'running' | 'info' | 'finished';
 
@@ -22,7 +23,7 @@ const view = (kind: VerdictKind, reason: string | null = null): VerdictView => (
   kind,
   label: kind.replace('_', ' '),
   mark: { mismatch: '✗', clean: '✓', incomplete: '!', not_run: '○', running: '…', info: '·', finished: '·' }[kind],
-  reason: reason === '' ? null : reason,
+  reason: reason === null || reason === '' ? null : forTheWeb(reason),
 });
 
 /** The verdict of a check, or null for a note (nothing runs). */

@@ -1,5 +1,6 @@
 // Renders a finished run's result by type. Each type has its adapter in
 // ./adapters, the one place to adjust when a result shape changes.
+import { lazy, Suspense } from 'react';
 import { useInfo } from '../api/hooks';
 import type { Params, RunType } from '../api/types';
 import { Loading } from '../components/status';
@@ -12,8 +13,9 @@ import { ProfileResult } from './ProfileResult';
 import { QueryDiffTable } from './QueryDiffTable';
 import { RowCountResult } from './RowCountResult';
 import { LineageDiffResult, SchemaDiffResult } from './SchemaDiffResult';
-import { ValueDetailTable } from './ValueDetail';
 import { ValueDiffResult } from './ValueDiffResult';
+
+const ValueDetailTable = lazy(() => import('./ValueDetail').then((m) => ({ default: m.ValueDetailTable })));
 
 const primaryKeys = (params: Params): string[] => {
   const pk = params.primary_keys ?? params.primary_key;
@@ -45,7 +47,11 @@ export function ResultView({ type, params, result }: { type: RunType; params: Pa
     case 'value_diff':
       return <ValueDiffResult result={result} params={params} />;
     case 'value_diff_detail':
-      return <ValueDetailTable result={result} params={params} />;
+      return (
+        <Suspense fallback={<Loading label="Loading the rows…" />}>
+          <ValueDetailTable result={result} params={params} />
+        </Suspense>
+      );
     case 'profile_diff':
       return <ProfileResult result={result} />;
     case 'top_k_diff':

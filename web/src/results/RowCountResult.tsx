@@ -1,6 +1,6 @@
-import { adaptRowCount } from './adapters/rowCount';
+import { adaptRowCount, statusWords } from './adapters/rowCount';
 import { ExportButtons } from './Export';
-import { fmtInt, fmtSigned } from './format';
+import { fmtInt, fmtPercent, fmtSigned } from './format';
 
 export function RowCountResult({ result }: { result: unknown }) {
   const rows = adaptRowCount(result);
@@ -20,11 +20,11 @@ export function RowCountResult({ result }: { result: unknown }) {
           {rows.map((r) => (
             <tr key={r.name} className={r.delta ? 'row--changed' : undefined}>
               <th scope="row">{r.name}</th>
-              <td className="num">{r.base === null ? <span className="muted">{r.baseStatus ?? 'N/A'}</span> : fmtInt(r.base)}</td>
-              <td className="num">{r.current === null ? <span className="muted">{r.currentStatus ?? 'N/A'}</span> : fmtInt(r.current)}</td>
+              <td className="num">{r.base === null ? <span className="muted">{r.baseStatus ? statusWords(r.baseStatus, 'base') : 'N/A'}</span> : fmtInt(r.base)}</td>
+              <td className="num">{r.current === null ? <span className="muted">{r.currentStatus ? statusWords(r.currentStatus, 'current') : 'N/A'}</span> : fmtInt(r.current)}</td>
               <td className={`num ${r.delta ? (r.delta > 0 ? 'up' : 'down') : ''}`}>
                 {r.delta === null ? '–' : r.delta === 0 ? '=' : fmtSigned(r.delta)}
-                {r.deltaPercent !== null && r.delta !== 0 && ` (${fmtSigned(r.deltaPercent, ' %')})`}
+                {r.deltaRatio !== null && r.delta !== 0 && ` (${fmtPercent(r.deltaRatio, { signed: true })})`}
               </td>
             </tr>
           ))}
@@ -35,7 +35,13 @@ export function RowCountResult({ result }: { result: unknown }) {
           label="Row counts"
           table={() => ({
             columns: [{ name: 'model', kind: 'text' }, { name: 'base' }, { name: 'current' }, { name: 'change' }, { name: 'change_ratio' }],
-            rows: rows.map((r) => [r.name, r.base ?? r.baseStatus, r.current ?? r.currentStatus, r.delta, r.deltaPercent === null ? null : r.deltaPercent / 100]),
+            rows: rows.map((r) => [
+              r.name,
+              r.base ?? (r.baseStatus && statusWords(r.baseStatus, 'base')),
+              r.current ?? (r.currentStatus && statusWords(r.currentStatus, 'current')),
+              r.delta,
+              r.deltaRatio,
+            ]),
           })}
         />
       </p>

@@ -3,19 +3,17 @@
 // read from the lineage (GET /api/info) for the check's nodes.
 import { Link } from 'wouter';
 import { useNode, useSelect } from '../api/hooks';
-import type { Change, ColumnsDiff, Lineage, LineageNode, NodeDetail, Params } from '../api/types';
+import type { Change, Lineage, LineageNode, NodeDetail, Params } from '../api/types';
 import { ErrorMessage, Loading } from '../components/status';
 import { categoryOf, changeCounts, isChanged } from '../lineage/graph';
-import { adaptLineageDiff, adaptSchemaDiff, type LineageDiffView, type SchemaNodeView } from './adapters/artifacts';
+import { adaptLineageDiff, adaptSchemaDiff, type LineageDiffView, type ListedColumn, type SchemaColumns, type SchemaNodeView } from './adapters/artifacts';
 import { ExportButtons } from './Export';
 
 const asList = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : typeof x === 'string' ? [x] : []);
 
-const differs = (d: ColumnsDiff | null | undefined) =>
+const differs = (d: SchemaColumns | null | undefined) =>
   Boolean(d && (d.added.length + d.removed.length + d.changed.length > 0 || d.missing));
 
-/** A column of an added or removed list: a name, or `{name, type}` from a server that sends the type. */
-type ListedColumn = string | { name: string; type?: string };
 const nameOf = (c: ListedColumn) => (typeof c === 'string' ? c : c.name);
 const typeOf = (c: ListedColumn) => (typeof c === 'string' ? undefined : c.type);
 
@@ -30,18 +28,18 @@ interface ColumnRow {
  * The column changes of a node, with the types of added and removed columns:
  * from the diff when it has them, else from the node's columns (GET /nodes/{id}).
  */
-export function columnRows(diff: ColumnsDiff, node?: NodeDetail): ColumnRow[] {
+export function columnRows(diff: SchemaColumns, node?: NodeDetail): ColumnRow[] {
   const lookup = (side: 'base' | 'current', name: string) =>
     node?.[side]?.columns?.find((c) => c.name.toLowerCase() === name.toLowerCase())?.type ?? '';
   return [
-    ...(diff.added as ListedColumn[]).map((c) => ({ name: nameOf(c), change: 'added' as const, base: '', current: typeOf(c) ?? lookup('current', nameOf(c)) })),
-    ...(diff.removed as ListedColumn[]).map((c) => ({ name: nameOf(c), change: 'removed' as const, base: typeOf(c) ?? lookup('base', nameOf(c)), current: '' })),
+    ...diff.added.map((c) => ({ name: nameOf(c), change: 'added' as const, base: '', current: typeOf(c) ?? lookup('current', nameOf(c)) })),
+    ...diff.removed.map((c) => ({ name: nameOf(c), change: 'removed' as const, base: typeOf(c) ?? lookup('base', nameOf(c)), current: '' })),
     ...diff.changed.map((c) => ({ name: c.name, change: 'type changed' as const, base: c.base_type, current: c.current_type })),
   ];
 }
 
-function ColumnChanges({ diff, uniqueId, name }: { diff: ColumnsDiff | null | undefined; uniqueId: string; name: string }) {
-  const untyped = Boolean(diff && [...diff.added, ...diff.removed].some((c) => typeOf(c as ListedColumn) === undefined));
+function ColumnChanges({ diff, uniqueId, name }: { diff: SchemaColumns | null | undefined; uniqueId: string; name: string }) {
+  const untyped = Boolean(diff && [...diff.added, ...diff.removed].some((c) => typeOf(c) === undefined));
   const node = useNode(untyped && uniqueId.includes('.') ? uniqueId : null);
   if (!diff) return <p className="muted">No catalog entry on either side: the columns are unknown.</p>;
   const rows = columnRows(diff, node.data);

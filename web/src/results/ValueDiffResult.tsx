@@ -1,9 +1,13 @@
+import { lazy, Suspense } from 'react';
 import type { Params } from '../api/types';
 import { Figures } from '../components/Figures';
+import { Loading } from '../components/status';
 import { adaptValueDiff, commonRows } from './adapters/valueDiff';
 import { ExportButtons } from './Export';
 import { fmtInt, fmtPercent } from './format';
-import { ValueDiffDrillDown } from './ValueDetail';
+
+// The drill-down loads when a value diff with differences is shown.
+const ValueDiffDrillDown = lazy(() => import('./ValueDetail').then((m) => ({ default: m.ValueDiffDrillDown })));
 
 export function ValueDiffResult({ result, params }: { result: unknown; params: Params }) {
   const v = adaptValueDiff(result);
@@ -52,7 +56,11 @@ export function ValueDiffResult({ result, params }: { result: unknown; params: P
           })}
         />
       </p>
-      {differs && model !== '' && <ValueDiffDrillDown params={params} />}
+      {differs && model !== '' && (
+        <Suspense fallback={<Loading label="Loading…" />}>
+          <ValueDiffDrillDown params={params} />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -25,13 +25,14 @@ export function fmtPercent(ratio: number | null | undefined, opts: { signed?: bo
 }
 
 /**
- * A change: +12, -3, 0. With suffix ' %', n is a percentage (12.5 for
- * +12.50 %), shown as fmtPercent shows it.
+ * A count's change: +12, -3, 0. For a percentage use fmtPercent(ratio,
+ * { signed: true }); the suffix form ('+12 %', one decimal) is kept for the
+ * node panel until it moves to fmtPercent.
  */
 export function fmtSigned(n: number | null, suffix = ''): string {
   if (n === null) return '–';
-  if (suffix.trim() === '%') return fmtPercent(n / 100, { signed: true });
-  return `${n > 0 ? '+' : ''}${fmtNumber(n)}${suffix}`;
+  const s = Number.isInteger(n) ? int.format(n) : n.toFixed(1);
+  return `${n > 0 ? '+' : ''}${s}${suffix}`;
 }
 
 /** A number with thousands grouped and at most 6 decimals (1,234,567.25); tiny values in exponent form. */

@@ -93,7 +93,7 @@ export function adaptHistogram(result: unknown, columnType = ''): HistogramView 
     for (let i = 0; i < n; i += step) ticks.push({ at: i, label: fmt(e[i]) });
     // The end: the last value binned for whole values, the last edge otherwise.
     const end = unit ? Math.max(e[n - 1], last(n - 1)) : e[n];
-    if (ticks.length > 1 && n - ticks[ticks.length - 1].at < step / 2) ticks.pop(); // too close to the end's label
+    if (ticks.length > 1 && n - ticks[ticks.length - 1].at < step) ticks.pop(); // the end's label (right-aligned) needs a step
     ticks.push({ at: n, label: fmt(end) });
   }
   return {
