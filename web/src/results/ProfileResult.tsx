@@ -1,7 +1,7 @@
 import { adaptProfile, METRICS, type MetricKey, type ProfileColumn } from './adapters/profile';
 import { num } from './adapters/common';
 import { ExportButtons } from './Export';
-import { fmtPercent, formatValue } from './format';
+import { fmtNumberPair, fmtPercent, fmtPercentPair, formatValue } from './format';
 
 const proportions = new Set<MetricKey>(['not_null_proportion', 'distinct_proportion']);
 
@@ -12,14 +12,26 @@ function show(metric: MetricKey, v: unknown): string {
   return formatValue(v);
 }
 
+/** A statistic that differs, both sides told apart (two different values never look alike). */
+function showPair(metric: MetricKey, b: unknown, c: unknown): [string, string] {
+  const nb = num(b);
+  const nc = num(c);
+  if (nb !== null && nc !== null && typeof b !== 'boolean') {
+    return proportions.has(metric) ? fmtPercentPair(nb, nc) : fmtNumberPair(nb, nc);
+  }
+  return [show(metric, b), show(metric, c)];
+}
+
 function Cell({ col, metric }: { col: ProfileColumn; metric: MetricKey }) {
-  const b = col.base?.[metric];
-  const c = col.current?.[metric];
-  const same = JSON.stringify(b) === JSON.stringify(c);
-  if (same) return <td className="num">{show(metric, c)}</td>;
+  // A column on one side only: its values, not a change per statistic.
+  if (!col.base || !col.current) return <td className="num">{show(metric, (col.current ?? col.base)?.[metric])}</td>;
+  const b = col.base[metric];
+  const c = col.current[metric];
+  if (JSON.stringify(b) === JSON.stringify(c)) return <td className="num">{show(metric, c)}</td>;
+  const [bt, ct] = showPair(metric, b, c);
   return (
-    <td className="num changed" title={`base ${show(metric, b)}, current ${show(metric, c)}`}>
-      <span className="before">{show(metric, b)}</span> → {show(metric, c)}
+    <td className="num changed" title={`base ${bt}, current ${ct}`} data-testid="profile-change">
+      <del className="before">{bt}</del> → {ct}
     </td>
   );
 }

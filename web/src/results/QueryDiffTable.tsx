@@ -1,7 +1,7 @@
 import { Figures } from '../components/Figures';
 import type { QueryDiffView } from './adapters/query';
 import { ExportButtons } from './Export';
-import { fmtInt, formatValue } from './format';
+import { fmtInt, formatChange, formatValue } from './format';
 
 const LIMIT = 500;
 
@@ -48,12 +48,15 @@ export function QueryDiffTable({ view }: { view: QueryDiffView }) {
                   <td>{r.status}</td>
                   {r.cells.map((v, j) => {
                     const before = r.base?.[j];
+                    const kind = view.columns[j]?.type;
                     const changed = r.base !== undefined && JSON.stringify(before) !== JSON.stringify(v);
+                    if (!changed) return <td key={j}>{formatValue(v, kind)}</td>;
+                    const [b, c] = formatChange(before, v, kind);
                     return (
-                      <td key={j} className={changed ? 'changed' : undefined}>
-                        {changed && <del className="before">{formatValue(before, view.columns[j]?.type)}</del>}
-                        {changed && ' → '}
-                        {formatValue(v, view.columns[j]?.type)}
+                      <td key={j} className="changed">
+                        <del className="before">{b}</del>
+                        {' → '}
+                        {c}
                       </td>
                     );
                   })}

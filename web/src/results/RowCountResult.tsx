@@ -1,6 +1,17 @@
-import { adaptRowCount, statusWords } from './adapters/rowCount';
+import { adaptRowCount, type RowCountRow, statusWords } from './adapters/rowCount';
 import { ExportButtons } from './Export';
 import { fmtInt, fmtPercent, fmtSigned } from './format';
+
+/** A side without a count: why, in words; nothing for a model on the other side only (the change says added or removed). */
+const side = (status: string | null, which: 'base' | 'current') =>
+  status === 'not_in_manifest' ? '–' : status ? statusWords(status, which) : 'N/A';
+
+/** The change of a model without both counts, as the CLI says it: added, removed, or not counted. */
+function unseen(r: RowCountRow): string {
+  if (r.baseStatus === 'not_in_manifest') return 'added';
+  if (r.currentStatus === 'not_in_manifest') return 'removed';
+  return r.baseStatus || r.currentStatus ? 'not counted' : '–';
+}
 
 export function RowCountResult({ result }: { result: unknown }) {
   const rows = adaptRowCount(result);
@@ -20,10 +31,10 @@ export function RowCountResult({ result }: { result: unknown }) {
           {rows.map((r) => (
             <tr key={r.name} className={r.delta ? 'row--changed' : undefined}>
               <th scope="row">{r.name}</th>
-              <td className="num">{r.base === null ? <span className="muted">{r.baseStatus ? statusWords(r.baseStatus, 'base') : 'N/A'}</span> : fmtInt(r.base)}</td>
-              <td className="num">{r.current === null ? <span className="muted">{r.currentStatus ? statusWords(r.currentStatus, 'current') : 'N/A'}</span> : fmtInt(r.current)}</td>
+              <td className="num">{r.base === null ? <span className="muted">{side(r.baseStatus, 'base')}</span> : fmtInt(r.base)}</td>
+              <td className="num">{r.current === null ? <span className="muted">{side(r.currentStatus, 'current')}</span> : fmtInt(r.current)}</td>
               <td className={`num ${r.delta ? (r.delta > 0 ? 'up' : 'down') : ''}`}>
-                {r.delta === null ? '–' : r.delta === 0 ? '=' : fmtSigned(r.delta)}
+                {r.delta === null ? unseen(r) : r.delta === 0 ? '=' : fmtSigned(r.delta)}
                 {r.deltaRatio !== null && r.delta !== 0 && ` (${fmtPercent(r.deltaRatio, { signed: true })})`}
               </td>
             </tr>

@@ -45,7 +45,13 @@ function ColumnChanges({ diff, uniqueId, name }: { diff: SchemaColumns | null | 
   const rows = columnRows(diff, node.data);
   return (
     <>
-      {diff.missing && <p className="muted">The {diff.missing} catalog has no entry for this node: its columns are unknown there.</p>}
+      {diff.missing && (
+        <p className="muted">
+          {diff.missing === 'both'
+            ? 'Neither catalog has an entry for this node: its columns are unknown, nothing was compared.'
+            : `The ${diff.missing} catalog has no entry for this node: its columns are unknown there.`}
+        </p>
+      )}
       {rows.length === 0 ? (
         <p>No column change.</p>
       ) : (
@@ -168,8 +174,9 @@ export function LineageDiffResult({ result, lineage }: { result: unknown; lineag
   const impacted = impactedNodes(lineage);
   return (
     <div data-testid="lineage-diff-result">
-      <p>
-        {count('added')} added, {count('modified')} modified, {count('removed')} removed
+      <p data-testid="lineage-counts">
+        {/* lineage.Counts' words, as every output says them. */}
+        {count('added') + count('removed') + count('modified')} changed ({count('added')} added, {count('removed')} removed, {count('modified')} modified)
         {view.impacted !== null && `, ${view.impacted} impacted downstream`}
         {view.selected !== null && ` (of ${view.selected} nodes)`}.
       </p>

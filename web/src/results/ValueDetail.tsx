@@ -9,7 +9,7 @@ import { AddToChecklist } from '../runs/AddToChecklist';
 import { type DetailRow, type DetailStatus, adaptValueDetail, type ValueDetailView } from './adapters/valueDetail';
 import { ExportButtons } from './Export';
 import type { TableData } from './export';
-import { fmtInt, formatValue } from './format';
+import { fmtInt, formatChange, formatValue } from './format';
 
 export const DETAIL_PAGE = 50;
 
@@ -21,11 +21,12 @@ function Cell({ row, i, kind }: { row: DetailRow; i: number; kind: string }) {
   if (!row.changed[i]) {
     return <td className={value === null || value === undefined ? 'null' : undefined}>{formatValue(value, kind)}</td>;
   }
+  const [base, current] = formatChange(row.base?.[i], row.current?.[i], kind);
   return (
-    <td className="changed" data-testid="changed-cell" title={`base ${formatValue(row.base?.[i], kind)}, current ${formatValue(row.current?.[i], kind)}`}>
-      <del className="before">{formatValue(row.base?.[i], kind)}</del>
+    <td className="changed" data-testid="changed-cell" title={`base ${base}, current ${current}`}>
+      <del className="before">{base}</del>
       {' → '}
-      <ins className="after">{formatValue(row.current?.[i], kind)}</ins>
+      <ins className="after">{current}</ins>
     </td>
   );
 }

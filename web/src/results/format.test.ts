@@ -1,35 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { exportValue, fmtDate, fmtNumber, fmtPercent, fmtSigned, formatValue } from './format';
+import { exportValue, fmtDate, fmtNumber, fmtNumberPair, fmtPercent, fmtPercentPair, fmtSigned, formatChange, formatValue } from './format';
 
 describe('fmtPercent: the one percentage rounding', () => {
   it('shows two decimals', () => {
-    expect(fmtPercent(0.25)).toBe('25.00 %');
-    expect(fmtPercent(0.12345)).toBe('12.35 %');
-    expect(fmtPercent(0.93)).toBe('93.00 %');
-    expect(fmtPercent(1.5)).toBe('150.00 %');
+    expect(fmtPercent(0.25)).toBe('25.00%');
+    expect(fmtPercent(0.12345)).toBe('12.35%');
+    expect(fmtPercent(0.93)).toBe('93.00%');
+    expect(fmtPercent(1.5)).toBe('150.00%');
   });
   it('shows exactly 100 % and exactly 0 % as such', () => {
-    expect(fmtPercent(1)).toBe('100.00 %');
-    expect(fmtPercent(0)).toBe('0.00 %');
+    expect(fmtPercent(1)).toBe('100.00%');
+    expect(fmtPercent(0)).toBe('0.00%');
   });
   it('never rounds a value that is not exactly 100 % to 100.00 %', () => {
-    expect(fmtPercent(0.99999)).toBe('99.99 %');
-    expect(fmtPercent(0.999951)).toBe('99.99 %');
-    expect(fmtPercent(1 - 1e-12)).toBe('99.99 %');
-    expect(fmtPercent(1.00001)).toBe('100.01 %');
-    expect(fmtPercent(-0.99999)).toBe('-99.99 %');
+    expect(fmtPercent(0.99999)).toBe('99.99%');
+    expect(fmtPercent(0.999951)).toBe('99.99%');
+    expect(fmtPercent(1 - 1e-12)).toBe('99.99%');
+    expect(fmtPercent(1.00001)).toBe('100.01%');
+    expect(fmtPercent(-0.99999)).toBe('-99.99%');
   });
   it('never rounds a value that is not exactly 0 to 0.00 %', () => {
-    expect(fmtPercent(0.00001)).toBe('0.01 %');
-    expect(fmtPercent(1e-9)).toBe('0.01 %');
-    expect(fmtPercent(-0.00001)).toBe('-0.01 %');
+    expect(fmtPercent(0.00001)).toBe('0.01%');
+    expect(fmtPercent(1e-9)).toBe('0.01%');
+    expect(fmtPercent(-0.00001)).toBe('-0.01%');
   });
   it('signs changes when asked, and says nothing for no value', () => {
-    expect(fmtPercent(0.125, { signed: true })).toBe('+12.50 %');
-    expect(fmtPercent(-0.125, { signed: true })).toBe('-12.50 %');
-    expect(fmtPercent(0, { signed: true })).toBe('0.00 %');
+    expect(fmtPercent(0.125, { signed: true })).toBe('+12.50%');
+    expect(fmtPercent(-0.125, { signed: true })).toBe('-12.50%');
+    expect(fmtPercent(0, { signed: true })).toBe('0.00%');
     expect(fmtPercent(null)).toBe('–');
-    expect(fmtPercent(Number.NaN)).toBe('–');
+    expect(fmtPercent(Number.NaN)).toBe('n/a');
+    expect(fmtPercent(Infinity)).toBe('n/a');
+  });
+
+  it('is check.Percent: the examples of docs/checks.md', () => {
+    expect(fmtPercent(98_300 / 99_800)).toBe('98.50%');
+    expect(fmtPercent(0.99996)).toBe('99.99%');
+    expect(fmtPercent(0.00004)).toBe('0.01%');
+    // Half away from zero.
+    expect(fmtPercent(0.00125)).toBe('0.13%');
+    expect(fmtPercent(-0.00125)).toBe('-0.13%');
+  });
+
+  it('tells two different values apart with more decimals, and shows equal ones alike', () => {
+    expect(fmtPercentPair(0.984969, 0.98497)).toEqual(['98.4969%', '98.4970%']);
+    expect(fmtPercentPair(0.5, 0.5)).toEqual(['50.00%', '50.00%']);
+    expect(fmtPercentPair(0.25, 0.75)).toEqual(['25.00%', '75.00%']);
+    expect(fmtNumberPair(2778.171647, 2778.1716470000005)).toEqual(['2,778.171647', '2,778.171647000001']);
+    expect(fmtNumberPair(1.5, 2)).toEqual(['1.5', '2']);
+    expect(formatChange(63.19, 63.190000000000005)).toEqual(['63.19', '63.19000000000001']);
+    expect(formatChange(null, '2025-03-13T00:00:00Z', 'date')).toEqual(['NULL', '2025-03-13']);
   });
   it('signs count changes', () => {
     expect(fmtSigned(1234)).toBe('+1,234');

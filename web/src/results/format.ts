@@ -6,22 +6,43 @@ const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
 export const fmtInt = (n: number | null | undefined) => (n == null ? '–' : int.format(n));
 
 /**
- * A ratio (0.25 for 25 %) as a percentage with two decimals: the one
- * rounding of the app, the CLI's and the summary's too. A value that is not
- * exactly 100 % never shows as 100.00 % (99.999 % shows 99.99 %), and one
- * that is not exactly 0 never as 0.00 % (0.001 % shows 0.01 %): a match
- * rate of 100.00 % would hide the one row that differs. `signed` puts a +
- * before a positive value (changes).
+ * A ratio (0.985 for 98.5 %) as a percentage: the one rounding of every
+ * output (check.Percent on the server, docs/checks.md "How numbers are
+ * shown"): v = ratio × 100, |v| rounded to two decimals half away from
+ * zero, v's sign put back; a value that is not exactly 0 never shows as
+ * 0.00% (0.01%), one that is not exactly 100 never as 100.00% (99.99%
+ * below, 100.01% above). "98.50%"; NaN and infinities "n/a"; no value "–".
+ * `signed` puts a + before a positive value (changes).
  */
-export function fmtPercent(ratio: number | null | undefined, opts: { signed?: boolean } = {}): string {
-  if (ratio == null || !Number.isFinite(ratio)) return '–';
-  const p = ratio * 100;
-  const abs = Math.abs(p);
-  let text = abs.toFixed(2);
-  if (text === '100.00' && abs !== 100) text = abs < 100 ? '99.99' : '100.01';
-  else if (text === '0.00' && abs !== 0) text = '0.01';
-  const sign = p < 0 ? '-' : opts.signed && p > 0 ? '+' : '';
-  return `${sign}${text} %`;
+export function fmtPercent(ratio: number | null | undefined, opts: { signed?: boolean; decimals?: number } = {}): string {
+  if (ratio == null) return '–';
+  const d = opts.decimals ?? 2;
+  const v = ratio * 100;
+  if (!Number.isFinite(v)) return 'n/a';
+  if (v === 0) return `${(0).toFixed(d)}%`;
+  const scale = 10 ** d;
+  const step = 1 / scale;
+  const abs = Math.abs(v);
+  let r = Math.round(abs * scale) / scale;
+  if (r === 0) r = step;
+  else if (r === 100 && abs < 100) r = 100 - step;
+  else if (r === 100 && abs > 100) r = 100 + step;
+  const sign = v < 0 ? '-' : opts.signed ? '+' : '';
+  return `${sign}${r.toFixed(d)}%`;
+}
+
+/**
+ * Two ratios as fmtPercent shows them, with more decimals when two decimals
+ * would show different values alike (98.4970% and 98.4969%); equal values
+ * show alike (check.PercentPair).
+ */
+export function fmtPercentPair(base: number, current: number): [string, string] {
+  for (let d = 2; d <= 12; d++) {
+    const b = fmtPercent(base, { decimals: d });
+    const c = fmtPercent(current, { decimals: d });
+    if (b !== c || base === current) return [b, c];
+  }
+  return [`${base * 100}%`, `${current * 100}%`];
 }
 
 /**
@@ -40,6 +61,30 @@ export function fmtNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (n !== 0 && Math.abs(n) < 1e-6) return n.toExponential(3);
   return decimal.format(n);
+}
+
+/**
+ * Two numbers as fmtNumber shows them, with as many more decimals as it
+ * takes to tell them apart when they differ (check.NumberPair):
+ * 2,778.171647 and 2,778.1716470000005 never show alike.
+ */
+export function fmtNumberPair(base: number, current: number): [string, string] {
+  const [b, c] = [fmtNumber(base), fmtNumber(current)];
+  if (b !== c || base === current) return [b, c];
+  for (let d = 7; d <= 20; d++) {
+    const f = new Intl.NumberFormat('en-US', { maximumFractionDigits: d });
+    if (f.format(base) !== f.format(current)) return [f.format(base), f.format(current)];
+  }
+  return [String(base), String(current)];
+}
+
+/**
+ * A changed value's base and current as text for a table cell, numbers
+ * told apart (fmtNumberPair), the rest as formatValue shows them.
+ */
+export function formatChange(base: unknown, current: unknown, kind?: string): [string, string] {
+  if (typeof base === 'number' && typeof current === 'number') return fmtNumberPair(base, current);
+  return [formatValue(base, kind), formatValue(current, kind)];
 }
 
 /** Groups the integer part of a number written as text ("1234567.890" → "1,234,567.890"), keeping every digit (decimals sent as strings). */

@@ -9,6 +9,8 @@ import { DataTable } from './DataTable';
 import { HistogramResult } from './DistributionResults';
 import { toDelimited } from './export';
 import { ExportButtons } from './Export';
+import { profileDiff } from '../__fixtures__/results';
+import { ProfileResult } from './ProfileResult';
 import { RowCountResult } from './RowCountResult';
 import { LineageDiffResult, SchemaDiffResult } from './SchemaDiffResult';
 import { DETAIL_PAGE, ValueDetailTable } from './ValueDetail';
@@ -210,20 +212,37 @@ describe('query results', () => {
 });
 
 describe('row counts', () => {
-  it('say added or removed for a model on one side only, and round the change as everywhere', () => {
+  it('say added or removed for a model on one side only, not counted without a table, and round the change as everywhere', () => {
     renderApp(
       <RowCountResult
         result={{
           customer_cohorts: { base: null, curr: 21, base_meta: { status: 'not_in_manifest' } },
           legacy: { base: 7, curr: null, curr_meta: { status: 'not_in_manifest' } },
           orders: { base: 30000, curr: 29999 },
+          stg: { base: 5, curr: null, curr_meta: { status: 'table_not_found' } },
           customers: { base: 100, curr: 112 },
         }}
       />,
     );
     const rows = [...screen.getByTestId('row-count-result').querySelectorAll('tbody tr')].map((r) => r.textContent);
-    expect(rows).toEqual(['customer_cohortsadded21–', 'customers100112+12 (+12.00 %)', 'legacy7removed–', 'orders30,00029,999-1 (-0.01 %)']);
+    expect(rows).toEqual(['customer_cohorts–21added', 'customers100112+12 (+12.00%)', 'legacy7–removed', 'orders30,00029,999-1 (-0.01%)', 'stg5no tablenot counted']);
     expect(screen.getByTestId('row-count-result').textContent).not.toContain('not_in_manifest');
+  });
+});
+
+describe('profile', () => {
+  it('shows a changed statistic base → current by the one rounding, and a column on one side only as its values', () => {
+    const near = structuredClone(profileDiff);
+    near.current.data[0][9] = 50.50000000000001; // customer_id's average, a float's noise away
+    renderApp(<ProfileResult result={near} />);
+    const rows = [...screen.getByTestId('profile-result').querySelectorAll('tbody tr')];
+    const row = (name: string) => rows.find((r) => r.querySelector('th')!.textContent!.startsWith(name))!;
+    const changes = (name: string) => [...row(name).querySelectorAll('[data-testid="profile-change"]')].map((c) => c.textContent);
+    expect(changes('customer_lifetime_value')).toEqual(['100 → 112', '62.00% → 70.00%', '35 → 37', '35.00% → 33.00%', '26.97 → 27.1']);
+    // Two different values never look alike.
+    expect(changes('customer_id')).toContain('50.5 → 50.50000000000001');
+    expect(changes('segment')).toEqual([]);
+    expect(row('segment').textContent).toContain('added');
   });
 });
 

@@ -1,0 +1,1 @@
+export{w as createInfoServices}from"./mermaid-parser.core-BhgWIO-j.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

@@ -1,1 +1,0 @@
-export{b as createPieServices}from"./mermaid-parser.core-PP5vjKq0.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

@@ -1,1 +1,0 @@
-export{m as createRailroadAbnfServices}from"./mermaid-parser.core-PP5vjKq0.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

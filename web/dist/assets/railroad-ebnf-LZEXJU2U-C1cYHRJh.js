@@ -1,0 +1,1 @@
+export{f as createRailroadEbnfServices}from"./mermaid-parser.core-BhgWIO-j.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

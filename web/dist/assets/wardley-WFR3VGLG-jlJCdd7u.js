@@ -1,1 +1,0 @@
-export{i as createWardleyServices}from"./mermaid-parser.core-PP5vjKq0.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";
