@@ -1,1 +1,0 @@
-export{i as createWardleyServices}from"./mermaid-parser.core-BhgWIO-j.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";
