@@ -9,7 +9,6 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/store"
-	"gitlab.com/recce-go/recce/internal/summary"
 )
 
 type mergeRequestView struct {
@@ -155,12 +154,10 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The artifacts are parsed already; room is left for the marker line
-	// the client puts above the summary.
-	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2,
-		Base: s.local.env.Base, Current: s.local.env.Current})
+	// What GET /api/summary previews.
+	sum, err := renderReviewSummary(st, s.local.env)
 	if err != nil {
-		return fmt.Errorf("render the summary: %w", err)
+		return err
 	}
 	body := sum.Markdown
 	// No commit status: this workspace was not built from the merge

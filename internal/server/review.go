@@ -90,6 +90,8 @@ func (s *Server) reviewRoutes() map[string]reviewHandler {
 
 		"GET /state":  s.exportState,
 		"POST /state": s.importState,
+
+		"GET /summary": s.reviewSummary,
 	}
 }
 

@@ -304,6 +304,10 @@ type checkView struct {
 	LastRun  *runView    `json:"last_run"`
 	Comments []Comment   `json:"comments"`
 	Note     *noteStatus `json:"note,omitempty"`
+
+	// Outcome is the check's verdict from its latest run (check.Assess):
+	// what the CLI's table and the summary say of it.
+	Outcome check.Outcome `json:"outcome"`
 }
 
 type runView struct {
@@ -378,6 +382,7 @@ func (w *workspace) viewCheck(c *check.Check) *checkView {
 	if latest != nil {
 		v.LastRun = w.viewRun(latest)
 	}
+	v.Outcome = check.Assess(c, latest)
 	return v
 }
 

@@ -16,6 +16,7 @@ import type { Plugin } from 'vite';
 import jaffle from '../src/__fixtures__/jaffle-lineage.json' with { type: 'json' };
 import tuva from '../src/__fixtures__/tuva-lineage.json' with { type: 'json' };
 import { resultsByType } from '../src/__fixtures__/results.ts';
+import { summaryPreview } from '../src/__fixtures__/summary.ts';
 import { syntheticLineage } from '../src/__fixtures__/synthetic.ts';
 import type { ApiToken, Check, GitLabCheck, GitLabConnection, Job, Lineage, MergeRequest, NoteStatus, Run, Session, SessionStatus } from '../src/api/types';
 
@@ -169,6 +170,7 @@ function createApi() {
     ['POST', /^\/api\/runs\/([^/]+)\/cancel$/, (_r, _b, m) => { const r = runs.get(m[1]); if (!r) return [404, { error: 'No such run.' }]; if (r.status === 'Running') Object.assign(r, { status: 'Cancelled', progress: null }); return [200, r]; }],
     ['POST', /^\/api\/query$/, (_r, b) => [202, startRun(b.env === 'diff' ? 'query_diff' : b.env === 'base' ? 'query_base' : 'query', { sql_template: b.sql_template, primary_keys: b.primary_keys })]],
     ['POST', /^\/api\/state$/, (_r, b) => [200, { checks: (b?.checks ?? []).length, runs: (b?.runs ?? []).length }]],
+    ['GET', /^\/api\/summary$/, () => [200, summaryPreview]],
     ['GET', /^\/api\/integrations\/gitlab$/, () => [200, gitlab]],
     ['PUT', /^\/api\/integrations\/gitlab$/, (_r, b) => {
       if (!b?.token) return [400, { error: 'Paste a personal access token.' }];

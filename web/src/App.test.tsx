@@ -46,7 +46,7 @@ describe('a team server (no local review)', () => {
     expect((await screen.findByTestId('project')).textContent).toBe('recce_demo · demo');
     await waitFor(() => expect(window.location.pathname).toBe('/lineage'));
     expect(within(screen.getByRole('navigation', { name: 'Main' })).getAllByRole('link').map((a) => a.textContent)).toEqual([
-      'Lineage', 'Query', 'Checks', 'Merge requests', 'Settings',
+      'Lineage', 'Query', 'Checks', 'Summary', 'Merge requests', 'Settings',
     ]);
   });
 });

@@ -16,6 +16,7 @@ const QueryPage = lazy(() => import('./query/QueryPage').then((m) => ({ default:
 const MergeRequestsPage = lazy(() => import('./mrs/MergeRequestsPage').then((m) => ({ default: m.MergeRequestsPage })));
 const SettingsPage = lazy(() => import('./settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
 const SessionPage = lazy(() => import('./session/SessionPage').then((m) => ({ default: m.SessionPage })));
+const SummaryPage = lazy(() => import('./summary/SummaryPage').then((m) => ({ default: m.SummaryPage })));
 
 /** A link of the main navigation; `also`: another route it is current on. */
 function NavLink({ href, also, children }: { href: string; also?: string; children: string }) {
@@ -63,6 +64,7 @@ function Screens({ team }: { team: boolean }) {
         {!team && <Route path="/lineage" component={LineagePage} />}
         {!team && <Route path="/query" component={QueryPage} />}
         {!team && <Route path="/checks/:id?" component={ChecksPage} />}
+        {!team && <Route path="/summary" component={SummaryPage} />}
         <Route path="/merge-requests" component={MergeRequestsPage} />
         <Route path="/mr/:iid" nest component={SessionPage} />
         <Route path="/settings" nest component={SettingsPage} />
@@ -87,6 +89,7 @@ function Shell() {
           {!team && <NavLink href="/lineage">Lineage</NavLink>}
           {!team && <NavLink href="/query">Query</NavLink>}
           {!team && <NavLink href="/checks">Checks</NavLink>}
+          {!team && <NavLink href="/summary">Summary</NavLink>}
           <NavLink href="/merge-requests" also="/mr">
             Merge requests
           </NavLink>

@@ -20,6 +20,7 @@ import type {
   Run,
   RunType,
   Session,
+  SummaryPreview,
 } from './types';
 
 export class ApiError extends Error {
@@ -123,6 +124,8 @@ export function reviewApi(base: string) {
         ...(primaryKeys && primaryKeys.length > 0 ? { primary_keys: primaryKeys } : {}),
       }),
     importState: (state: unknown) => request<{ checks: number; runs: number }>('POST', `${base}/state`, state),
+    /** The merge request summary this review would post (markdown, status, counts). */
+    summary: () => request<SummaryPreview>('GET', `${base}/summary`),
   };
 }
 

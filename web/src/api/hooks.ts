@@ -23,6 +23,7 @@ export const keys = {
   checks: (base: string) => ['checks', base] as const,
   run: (base: string, id: string) => ['run', base, id] as const,
   runs: (base: string) => ['runs', base] as const,
+  summary: (base: string) => ['summary', base] as const,
   gitlab: ['gitlab'] as const,
   mergeRequests: (state: string) => ['merge-requests', state] as const,
   session: (iid: number) => ['session', iid] as const,
@@ -34,6 +35,12 @@ export const keys = {
 export function useInfo() {
   const r = useReviewApi();
   return useQuery({ queryKey: keys.info(r.base), queryFn: r.info, staleTime: r.base === LOCAL_BASE ? Infinity : SESSION_POLL_MS });
+}
+
+/** The review's summary as it would be posted: fetched afresh each time the preview opens. */
+export function useSummaryPreview() {
+  const r = useReviewApi();
+  return useQuery({ queryKey: keys.summary(r.base), queryFn: r.summary, staleTime: 0, gcTime: 0 });
 }
 
 /** Why runs cannot start, or null when they can. */

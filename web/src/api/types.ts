@@ -28,6 +28,8 @@ export interface LineageNode {
   change: Change;
   reasons: Reason[];
   impacted: boolean;
+  /** The changed upstream nodes (unique_ids) that make an impacted node impacted; absent from an older server. */
+  impacted_by?: string[] | null;
   columns?: ColumnsDiff | null;
 }
 
@@ -153,6 +155,17 @@ export interface Comment {
   note?: NoteStatus;
 }
 
+/** What a check's latest run says (check.Assess on the server): as `recce run` and the summary say it. */
+export type Verdict = 'clean' | 'mismatch' | 'info' | 'incomplete';
+
+export interface Outcome {
+  verdict: Verdict;
+  /** Why, in one line: figures, the error, "not run", "still running", "note". */
+  reason: string;
+  /** Where a mismatch was found (model names). */
+  nodes?: string[];
+}
+
 export interface Check {
   check_id: string;
   name: string;
@@ -166,6 +179,8 @@ export interface Check {
   updated_at: string;
   last_run?: Run | null;
   comments?: Comment[];
+  /** The verdict of the latest run; absent from an older server (the app then reads last_run). */
+  outcome?: Outcome | null;
   /** In answers to approve. */
   note?: NoteStatus;
 }
@@ -306,6 +321,16 @@ export interface Job {
   iid?: number;
   created_at: string;
   finished_at: string | null;
+}
+
+/** GET {review}/summary: the merge request summary the review would post. */
+export interface SummaryPreview {
+  markdown: string;
+  status: 'success' | 'failed';
+  headline: string;
+  checks: { run: number; mismatch: number; incomplete: number; approved: number };
+  /** What the markdown left out to stay within GitLab's note limit. */
+  notices: string[];
 }
 
 export interface PostSummaryResult {

@@ -9,6 +9,7 @@ import { ResultView } from '../results/ResultView';
 import { RunView } from '../runs/RunView';
 import { Comments } from './Comments';
 import { ARTIFACT_ONLY, TYPE_LABELS } from './types';
+import { VerdictBadge } from './Verdict';
 
 /** Refreshes the checklist when the check's run ends (its status shows in the list). */
 function useRefreshWhenRunEnds(runId: string | null) {
@@ -77,6 +78,10 @@ export function CheckDetail({ check, readOnlyGitLab }: { check: Check; readOnlyG
       <p className="muted">
         {TYPE_LABELS[check.type] ?? check.type}
         {check.is_preset && ' · preset (recce.yml)'}
+        {check.is_checked && <span className="tag tag--approved">approved</span>}
+      </p>
+      <p className="check__verdict" data-testid="check-verdict">
+        <VerdictBadge check={check} withReason />
       </p>
       <EditableText
         key={`description:${check.description ?? ''}`}

@@ -14,15 +14,19 @@ import { CSS } from '@dnd-kit/utilities';
 import { Link } from 'wouter';
 import type { Check } from '../api/types';
 import { move, TYPE_LABELS } from './types';
+import { VerdictBadge } from './Verdict';
+import { verdictOf } from './verdict';
 
-function runBadge(check: Check) {
-  const s = check.last_run?.status;
-  if (!s) return check.type === 'simple' ? null : <span className="tag">not run</span>;
-  return <span className={`tag tag--run-${s.toLowerCase()}`}>{s.toLowerCase()}</span>;
+/** The second line of an item: the type, and why for a check that did not come out clean. */
+function subline(check: Check): string {
+  const type = TYPE_LABELS[check.type] ?? check.type;
+  const v = verdictOf(check);
+  return v && (v.kind === 'incomplete' || v.kind === 'mismatch') && v.reason ? `${type} · ${v.reason}` : type;
 }
 
 function Item({ check, current }: { check: Check; current: boolean }) {
   const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: check.check_id });
+  const sub = subline(check);
   return (
     <li
       ref={setNodeRef}
@@ -37,9 +41,14 @@ function Item({ check, current }: { check: Check; current: boolean }) {
         <span className={check.is_checked ? 'approved' : 'pending'} aria-label={check.is_checked ? 'approved' : 'not approved'}>
           {check.is_checked ? '✔' : '○'}
         </span>
-        <span className="checklist__name">{check.name}</span>
-        <span className="muted small">{TYPE_LABELS[check.type] ?? check.type}</span>
-        {runBadge(check)}
+        <span className="checklist__text">
+          <span className="checklist__name">{check.name}</span>
+          <span className="checklist__sub muted small" title={sub}>
+            {sub}
+          </span>
+        </span>
+        <VerdictBadge check={check} />
+        {check.is_checked && <span className="tag tag--approved">approved</span>}
       </Link>
     </li>
   );

@@ -1,6 +1,7 @@
 // Loading, error and empty states, used by every screen.
 import type { ReactNode } from 'react';
 import { ApiError } from '../api/client';
+import { forTheWeb } from '../api/words';
 
 export function Loading({ label }: { label: string }) {
   return (
@@ -11,10 +12,9 @@ export function Loading({ label }: { label: string }) {
   );
 }
 
-/** The error's message: for API errors, the server's `error` text, which says what to do. */
+/** The error's message: for API errors, the server's `error` text, which says what to do (in the app's words). */
 function errorText(error: unknown): string {
-  if (error instanceof ApiError || error instanceof Error) return error.message;
-  return String(error);
+  return forTheWeb(error instanceof ApiError || error instanceof Error ? error.message : String(error));
 }
 
 export function ErrorMessage({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
@@ -70,7 +70,7 @@ export function DisabledReason({ id, reason }: { id: string; reason: string | nu
   if (!reason) return null;
   return (
     <p id={id} className="reason" data-testid="disabled-reason">
-      {reason}
+      {forTheWeb(reason)}
     </p>
   );
 }

@@ -1,4 +1,5 @@
 import { screen, within } from '@testing-library/react';
+import { App } from '../App';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MergeRequest } from '../api/types';
 import { renderApp, serve } from '../test/api';
@@ -38,5 +39,21 @@ describe('Merge requests', () => {
     expect(screen.getByTestId('session-status-5').textContent).toBe('waiting for a pipeline'); // no session yet
     // Only the post-summary answer may be a status in a row (the browser test reads it).
     expect(within(row).queryByRole('status')).toBeNull();
+  });
+
+  it('says once that the stored token cannot be used: in the banner, not again above the list', async () => {
+    const conn = { connected: true, mode: 'none', project: { path: 'data/analytics' } };
+    serve({
+      'GET /api/info': [200, { mode: 'demo', warehouse: { type: 'duckdb', available: true }, lineage: null, gitlab: { connected: true, mode: 'none' } }],
+      'GET /api/integrations/gitlab': [200, conn],
+      'GET /api/integrations/gitlab/merge-requests?state=opened': [200, [mr(3, null)]],
+    });
+    renderApp(<App />, '/merge-requests');
+    const button = await screen.findByTestId('post-summary-3');
+    expect(screen.getByTestId('gitlab-unusable-banner').textContent).toMatch(/can no longer be used/);
+    const visible = document.body.textContent!.replace(document.getElementById(button.getAttribute('aria-describedby')!)!.textContent!, '');
+    expect(visible.match(/cannot be used|can no longer be used/g)).toHaveLength(1);
+    // The disabled button still says why to assistive technology.
+    expect(document.getElementById(button.getAttribute('aria-describedby')!)!.textContent).toBe('The GitLab token cannot be used: see Settings.');
   });
 });

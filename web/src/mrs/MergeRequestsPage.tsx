@@ -157,7 +157,14 @@ export function MergeRequestsPage() {
         {sync.data && <span role="status">{sync.data.synced} merge requests synced.</span>}
       </div>
       {sync.error && <ErrorMessage error={sync.error} title="Cannot sync" />}
-      <DisabledReason id={`${id}-why`} reason={reason} />
+      {conn.data.mode === 'none' ? (
+        // The app-wide GitLab banner says it, with the link to Settings: here it only describes the disabled buttons.
+        <p id={`${id}-why`} className="visually-hidden">
+          {reason}
+        </p>
+      ) : (
+        <DisabledReason id={`${id}-why`} reason={reason} />
+      )}
       {mrs.isPending ? (
         <Loading label="Loading the merge requests…" />
       ) : mrs.error ? (

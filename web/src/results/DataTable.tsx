@@ -1,8 +1,13 @@
 // A plain table of a DataFrame, with a row cap so that large results stay quick.
 import { useState } from 'react';
-import { type Frame, formatCell } from './adapters/dataframe';
+import type { Frame } from './adapters/dataframe';
+import { ExportButtons } from './Export';
+import { formatValue } from './format';
 
 const PAGE = 200;
+
+/** Numbers align right. */
+const isNumeric = (kind: string, v: unknown) => kind === 'integer' || kind === 'number' || typeof v === 'number';
 
 export function DataTable({ frame, label }: { frame: Frame; label: string }) {
   const [shown, setShown] = useState(PAGE);
@@ -23,8 +28,8 @@ export function DataTable({ frame, label }: { frame: Frame; label: string }) {
           {frame.rows.slice(0, shown).map((row, i) => (
             <tr key={i}>
               {frame.columns.map((c, j) => (
-                <td key={c.key} className={row[j] === null ? 'null' : undefined}>
-                  {formatCell(row[j])}
+                <td key={c.key} className={row[j] === null || row[j] === undefined ? 'null' : isNumeric(c.type, row[j]) ? 'num' : undefined}>
+                  {formatValue(row[j], c.type)}
                 </td>
               ))}
             </tr>
@@ -38,6 +43,9 @@ export function DataTable({ frame, label }: { frame: Frame; label: string }) {
           <button type="button" className="link" onClick={() => setShown((s) => s + PAGE * 5)}>
             Show more rows
           </button>
+        )}
+        {frame.rows.length > 0 && (
+          <ExportButtons label={label} table={() => ({ columns: frame.columns.map((c) => ({ name: c.name, kind: c.type })), rows: frame.rows })} />
         )}
       </p>
     </div>

@@ -1,24 +1,37 @@
 import { adaptProfile, METRICS, type MetricKey, type ProfileColumn } from './adapters/profile';
-import { formatCell } from './adapters/dataframe';
 import { num } from './adapters/common';
+import { ExportButtons } from './Export';
+import { fmtNumberPair, fmtPercent, fmtPercentPair, formatValue } from './format';
 
 const proportions = new Set<MetricKey>(['not_null_proportion', 'distinct_proportion']);
 
 function show(metric: MetricKey, v: unknown): string {
   if (v === undefined) return '–';
   const n = num(v);
-  if (proportions.has(metric) && n !== null) return `${(n * 100).toFixed(1)} %`;
-  return formatCell(v);
+  if (proportions.has(metric) && n !== null) return fmtPercent(n);
+  return formatValue(v);
+}
+
+/** A statistic that differs, both sides told apart (two different values never look alike). */
+function showPair(metric: MetricKey, b: unknown, c: unknown): [string, string] {
+  const nb = num(b);
+  const nc = num(c);
+  if (nb !== null && nc !== null && typeof b !== 'boolean') {
+    return proportions.has(metric) ? fmtPercentPair(nb, nc) : fmtNumberPair(nb, nc);
+  }
+  return [show(metric, b), show(metric, c)];
 }
 
 function Cell({ col, metric }: { col: ProfileColumn; metric: MetricKey }) {
-  const b = col.base?.[metric];
-  const c = col.current?.[metric];
-  const same = JSON.stringify(b) === JSON.stringify(c);
-  if (same) return <td className="num">{show(metric, c)}</td>;
+  // A column on one side only: its values, not a change per statistic.
+  if (!col.base || !col.current) return <td className="num">{show(metric, (col.current ?? col.base)?.[metric])}</td>;
+  const b = col.base[metric];
+  const c = col.current[metric];
+  if (JSON.stringify(b) === JSON.stringify(c)) return <td className="num">{show(metric, c)}</td>;
+  const [bt, ct] = showPair(metric, b, c);
   return (
-    <td className="num changed" title={`base ${show(metric, b)}, current ${show(metric, c)}`}>
-      <span className="before">{show(metric, b)}</span> → {show(metric, c)}
+    <td className="num changed" title={`base ${bt}, current ${ct}`} data-testid="profile-change">
+      <del className="before">{bt}</del> → {ct}
     </td>
   );
 }
@@ -56,6 +69,15 @@ export function ProfileResult({ result }: { result: unknown }) {
           ))}
         </tbody>
       </table>
+      <p className="muted small">
+        <ExportButtons
+          label="Profile"
+          table={() => ({
+            columns: [{ name: 'column', kind: 'text' }, { name: 'type', kind: 'text' }, ...METRICS.flatMap((m) => [{ name: `${m.key} (base)` }, { name: `${m.key} (current)` }])],
+            rows: cols.map((c) => [c.name, c.type, ...METRICS.flatMap((m) => [c.base?.[m.key] ?? null, c.current?.[m.key] ?? null])]),
+          })}
+        />
+      </p>
     </div>
   );
 }

@@ -1,9 +1,20 @@
 import { Figures } from '../components/Figures';
-import { formatCell } from './adapters/dataframe';
 import type { QueryDiffView } from './adapters/query';
-import { fmtInt } from './format';
+import { ExportButtons } from './Export';
+import { fmtInt, formatChange, formatValue } from './format';
 
 const LIMIT = 500;
+
+/** Every differing row: its status, then each column (modified rows: base and current). */
+function exportQueryDiff(view: QueryDiffView) {
+  return {
+    columns: [{ name: 'status', kind: 'text' }, ...view.columns.flatMap((c) => [{ name: `${c.name} (base)`, kind: c.type }, { name: `${c.name} (current)`, kind: c.type }])],
+    rows: view.rows.map((r) => [
+      r.status,
+      ...r.cells.flatMap((v, j) => (r.status === 'added' ? [null, v] : r.status === 'removed' ? [v, null] : [r.base?.[j] ?? null, v])),
+    ]),
+  };
+}
 
 export function QueryDiffTable({ view }: { view: QueryDiffView }) {
   return (
@@ -37,12 +48,15 @@ export function QueryDiffTable({ view }: { view: QueryDiffView }) {
                   <td>{r.status}</td>
                   {r.cells.map((v, j) => {
                     const before = r.base?.[j];
+                    const kind = view.columns[j]?.type;
                     const changed = r.base !== undefined && JSON.stringify(before) !== JSON.stringify(v);
+                    if (!changed) return <td key={j}>{formatValue(v, kind)}</td>;
+                    const [b, c] = formatChange(before, v, kind);
                     return (
-                      <td key={j} className={changed ? 'changed' : undefined}>
-                        {changed && <span className="before">{formatCell(before)}</span>}
-                        {changed && ' → '}
-                        {formatCell(v)}
+                      <td key={j} className="changed">
+                        <del className="before">{b}</del>
+                        {' → '}
+                        {c}
                       </td>
                     );
                   })}
@@ -50,7 +64,10 @@ export function QueryDiffTable({ view }: { view: QueryDiffView }) {
               ))}
             </tbody>
           </table>
-          {view.rows.length > LIMIT && <p className="muted">First {LIMIT} of {view.rows.length} differing rows.</p>}
+          <p className="muted">
+            {view.rows.length > LIMIT && `First ${LIMIT} of ${fmtInt(view.rows.length)} differing rows.`}
+            <ExportButtons label="Query diff" table={() => exportQueryDiff(view)} />
+          </p>
         </div>
       )}
       {(view.onlyInBase !== null || view.onlyInCurrent !== null) && (

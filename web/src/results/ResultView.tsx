@@ -1,5 +1,6 @@
 // Renders a finished run's result by type. Each type has its adapter in
 // ./adapters, the one place to adjust when a result shape changes.
+import { lazy, Suspense } from 'react';
 import { useInfo } from '../api/hooks';
 import type { Params, RunType } from '../api/types';
 import { Loading } from '../components/status';
@@ -13,6 +14,8 @@ import { QueryDiffTable } from './QueryDiffTable';
 import { RowCountResult } from './RowCountResult';
 import { LineageDiffResult, SchemaDiffResult } from './SchemaDiffResult';
 import { ValueDiffResult } from './ValueDiffResult';
+
+const ValueDetailTable = lazy(() => import('./ValueDetail').then((m) => ({ default: m.ValueDetailTable })));
 
 const primaryKeys = (params: Params): string[] => {
   const pk = params.primary_keys ?? params.primary_key;
@@ -42,21 +45,26 @@ export function ResultView({ type, params, result }: { type: RunType; params: Pa
     case 'row_count_diff':
       return <RowCountResult result={result} />;
     case 'value_diff':
-      return <ValueDiffResult result={result} />;
+      return <ValueDiffResult result={result} params={params} />;
+    case 'value_diff_detail':
+      return (
+        <Suspense fallback={<Loading label="Loading the rows…" />}>
+          <ValueDetailTable result={result} params={params} />
+        </Suspense>
+      );
     case 'profile_diff':
       return <ProfileResult result={result} />;
     case 'top_k_diff':
-      return <TopKResult result={result} />;
+      return <TopKResult result={result} column={asString(params.column_name)} />;
     case 'histogram_diff':
-      return <HistogramResult result={result} column={asString(params.column_name)} />;
+      return <HistogramResult result={result} column={asString(params.column_name)} columnType={asString(params.column_type)} />;
     case 'query':
     case 'query_base': {
       const frame = adaptQuery(result);
       return frame ? <DataTable frame={frame} label="Query result" /> : <Raw result={result} />;
     }
-    case 'query_diff':
-    case 'value_diff_detail': {
-      const view = adaptQueryDiff(type === 'query_diff' ? result : { diff: result }, primaryKeys(params));
+    case 'query_diff': {
+      const view = adaptQueryDiff(result, primaryKeys(params));
       return view ? <QueryDiffTable view={view} /> : <Raw result={result} />;
     }
     case 'simple':

@@ -1,9 +1,18 @@
+import { lazy, Suspense } from 'react';
+import type { Params } from '../api/types';
 import { Figures } from '../components/Figures';
+import { Loading } from '../components/status';
 import { adaptValueDiff, commonRows } from './adapters/valueDiff';
+import { ExportButtons } from './Export';
 import { fmtInt, fmtPercent } from './format';
 
-export function ValueDiffResult({ result }: { result: unknown }) {
+// The drill-down loads when a value diff with differences is shown.
+const ValueDiffDrillDown = lazy(() => import('./ValueDetail').then((m) => ({ default: m.ValueDiffDrillDown })));
+
+export function ValueDiffResult({ result, params }: { result: unknown; params: Params }) {
   const v = adaptValueDiff(result);
+  const differs = (v.added ?? 0) + (v.removed ?? 0) + (v.modified ?? 0) > 0 || v.columns.some((c) => c.rate !== null && c.rate < 1);
+  const model = typeof params.model === 'string' ? params.model : '';
   return (
     <div data-testid="value-diff-result">
       <Figures
@@ -32,12 +41,26 @@ export function ValueDiffResult({ result }: { result: unknown }) {
                 <span className="meter" aria-hidden="true">
                   <span style={{ width: `${(c.rate ?? 0) * 100}%` }} />
                 </span>
-                {fmtPercent(c.rate, 2)}
+                {fmtPercent(c.rate)}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="muted small">
+        <ExportButtons
+          label={`Match rate by column${model ? ` of ${model}` : ''}`}
+          table={() => ({
+            columns: [{ name: 'column', kind: 'text' }, { name: 'matched' }, { name: 'match_rate' }],
+            rows: v.columns.map((c) => [c.column, c.matched, c.rate]),
+          })}
+        />
+      </p>
+      {differs && model !== '' && (
+        <Suspense fallback={<Loading label="Loading…" />}>
+          <ValueDiffDrillDown params={params} />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -100,6 +100,7 @@ export function SessionHeader({ iid, session }: { iid: number; session: Session 
           <Tab href="/lineage" label="Lineage" iid={iid} />
           <Tab href="/query" label="Query" iid={iid} />
           <Tab href="/checks" label="Checks" iid={iid} />
+          <Tab href="/summary" label="Summary" iid={iid} />
         </nav>
       )}
     </section>

@@ -44,14 +44,15 @@ describe('a merge request session', () => {
     expect(within(header).getByRole('link', { name: 'Checks of !12' }).getAttribute('aria-current')).toBe('page');
     expect(within(header).getByRole('link', { name: 'Lineage of !12' }).getAttribute('href')).toBe('/mr/12/lineage');
 
-    const detail = await screen.findByTestId('check-detail');
+    // The Checks screen is a lazy chunk: its first import is slow on a loaded machine.
+    const detail = await screen.findByTestId('check-detail', {}, { timeout: 5000 });
     expect(within(screen.getByTestId('checklist')).getByRole('link').getAttribute('href')).toBe('/mr/12/checks/c1');
     fireEvent.click(within(detail).getByTestId('approve-check'));
     expect((await screen.findByTestId('note-status')).textContent).toBe('Will be posted on the merge request shortly (job 5 in the queue).');
     expect(calls(fetch)).toContain('POST /api/mr/12/checks/c1/approve');
     // The merge request comes with the session: no request for the list of merge requests.
     expect(calls(fetch).filter((c) => c.startsWith('GET /api/') && !c.startsWith('GET /api/mr/12'))).toEqual([]);
-  });
+  }, 15_000);
 
   it('names !iid and the session’s facts when the session carries no merge request', async () => {
     const fetch = serve({

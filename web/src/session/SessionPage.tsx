@@ -14,6 +14,7 @@ import { Waiting } from './Waiting';
 
 const ChecksPage = lazy(() => import('../checks/ChecksPage').then((m) => ({ default: m.ChecksPage })));
 const QueryPage = lazy(() => import('../query/QueryPage').then((m) => ({ default: m.QueryPage })));
+const SummaryPage = lazy(() => import('../summary/SummaryPage').then((m) => ({ default: m.SummaryPage })));
 
 /** When another upload arrives while the review is open, its lineage, checks and runs are fetched again. */
 function useRefreshOnUpload(base: string, revision: number | undefined) {
@@ -63,6 +64,7 @@ function SessionView({ iid }: { iid: number }) {
             <Route path="/lineage" component={LineagePage} />
             <Route path="/query" component={QueryPage} />
             <Route path="/checks/:id?" component={ChecksPage} />
+            <Route path="/summary" component={SummaryPage} />
             <Route>
               <Redirect to="/lineage" replace />
             </Route>

@@ -2,6 +2,7 @@
 // with its hint. Used for a stored connection and for a refused token alike.
 import { tokenSettingsUrl } from '../api/client';
 import type { GitLabCheck, GitLabConnection, GitLabMode } from '../api/types';
+import { forTheWeb } from '../api/words';
 import { MODE_LABELS, roleName } from './scopes';
 import { ScopeTable } from './ScopeTable';
 
@@ -20,6 +21,20 @@ function expiry(token: GitLabConnection['token']): string {
   return `expires on ${token.expires_at} (${days === 0 ? 'today' : `${days} day${days === 1 ? '' : 's'} left`})`;
 }
 
+/** Checks that a new token can fix (not the URL, not the project or the role). */
+const TOKEN_CHECKS = new Set(['token', 'token_scope', 'token_expiry', 'token_active']);
+
+/** What the mode line says: for an unusable connection, whether the URL or the token is at fault. */
+function modeText(mode: GitLabMode, checks: GitLabCheck[]): string {
+  if (mode === 'none' && checks.some((c) => c.name === 'gitlab_url' && !c.ok)) {
+    return 'GitLab could not be reached at this URL: see the check below.';
+  }
+  if (mode === 'none' && checks.some((c) => !c.ok && c.severity === 'error' && !TOKEN_CHECKS.has(c.name))) {
+    return 'The token works, but not on this project: see the check below.';
+  }
+  return MODE_TEXT[mode];
+}
+
 function CheckItem({ check, gitlabUrl }: { check: GitLabCheck; gitlabUrl: string }) {
   const level = check.ok ? 'ok' : check.severity;
   return (
@@ -30,10 +45,10 @@ function CheckItem({ check, gitlabUrl }: { check: GitLabCheck; gitlabUrl: string
       <div>
         <p>
           <span className="visually-hidden">{check.ok ? 'Passed: ' : `${check.severity}: `}</span>
-          {check.message}
+          {forTheWeb(check.message)}
         </p>
-        {!check.ok && check.hint && <p className="hint">{check.hint}</p>}
-        {!check.ok && (
+        {!check.ok && check.hint && <p className="hint">{forTheWeb(check.hint)}</p>}
+        {!check.ok && TOKEN_CHECKS.has(check.name) && (
           <a href={tokenSettingsUrl(gitlabUrl)} target="_blank" rel="noreferrer">
             Create a new token
           </a>
@@ -47,10 +62,11 @@ export function ConnectionResult({ conn, mode }: { conn: Omit<GitLabConnection, 
   const gitlabUrl = conn.gitlab_url || 'https://gitlab.com';
   const checks = conn.checks ?? [];
   const failed = checks.filter((c) => !c.ok);
+  const unreachable = checks.some((c) => c.name === 'gitlab_url' && !c.ok);
   return (
     <div className="gl-result" data-testid="gitlab-result" data-mode={mode}>
       <p className={`mode mode--${mode}`} data-testid="gitlab-mode">
-        <strong>{MODE_LABELS[mode]}</strong>: {MODE_TEXT[mode]}
+        <strong>{MODE_LABELS[mode]}</strong>: {modeText(mode, checks)}
       </p>
       <dl className="facts">
         {conn.token?.name && (
@@ -86,7 +102,8 @@ export function ConnectionResult({ conn, mode }: { conn: Omit<GitLabConnection, 
           </div>
         )}
       </dl>
-      <ScopeTable scopes={conn.token?.scopes} />
+      {/* Scopes are worth showing once GitLab has answered about the token. */}
+      {!unreachable && <ScopeTable scopes={conn.token?.scopes} />}
       {conn.checked_at && <p className="muted small">Checked {new Date(conn.checked_at).toLocaleString()}</p>}
       {checks.length > 0 && (
         <>

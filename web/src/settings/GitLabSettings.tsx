@@ -106,7 +106,14 @@ export function GitLabSettings() {
           />
           {connect.error && (
             <div data-testid="gitlab-refused">
-              <ErrorMessage error={connect.error} title="Not connected" />
+              {refused?.checks?.length ? (
+                // The failed checks say what went wrong, once, with their hints.
+                <div className="state state--error" role="alert" data-testid="error">
+                  <strong>Not connected</strong>: nothing was stored. Fix what the failed check below says, then connect again.
+                </div>
+              ) : (
+                <ErrorMessage error={connect.error} title="Not connected" />
+              )}
               {refused && <ConnectionResult conn={{ ...refused, gitlab_url: lastUrl }} mode={refused.mode ?? 'none'} />}
             </div>
           )}

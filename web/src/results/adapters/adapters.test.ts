@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import * as fx from '../../__fixtures__/results';
 import { adaptLineageDiff, adaptSchemaDiff } from './artifacts';
 import { toFrame } from './dataframe';
-import { adaptHistogram } from './histogram';
+import { adaptHistogram, countTicks } from './histogram';
 import { adaptProfile } from './profile';
 import { adaptQuery, adaptQueryDiff } from './query';
-import { adaptRowCount } from './rowCount';
+import { adaptRowCount, statusWords } from './rowCount';
 import { adaptTopK } from './topK';
 import { adaptValueDiff, commonRows } from './valueDiff';
 
@@ -26,7 +26,7 @@ describe('row_count_diff', () => {
   it('computes deltas relative to base and keeps missing sides as null', () => {
     const rows = adaptRowCount(fx.rowCountDiff);
     expect(rows.map((r) => r.name)).toEqual(['customers', 'int_customer_orders', 'orders']);
-    expect(rows[0]).toMatchObject({ base: 100, current: 112, delta: 12, deltaPercent: 12 });
+    expect(rows[0]).toMatchObject({ base: 100, current: 112, delta: 12, deltaPercent: 12, deltaRatio: 0.12 });
     expect(rows[1]).toMatchObject({ base: null, current: 94, delta: null, deltaPercent: null });
     expect(rows[2]).toMatchObject({ delta: 0, deltaPercent: 0 });
   });
@@ -39,6 +39,13 @@ describe('row_count_diff', () => {
   it('says why a side has no count (base_meta / curr_meta)', () => {
     const [r] = adaptRowCount({ new_model: { base: null, curr: 62, base_meta: { status: 'not_in_manifest' } } });
     expect(r).toMatchObject({ base: null, current: 62, baseStatus: 'not_in_manifest', currentStatus: null });
+  });
+
+  it('words the statuses: added or removed, not not_in_manifest', () => {
+    expect(statusWords('not_in_manifest', 'base')).toBe('added');
+    expect(statusWords('not_in_manifest', 'current')).toBe('removed');
+    expect(statusWords('table_not_found', 'current')).toBe('no table');
+    expect(statusWords('some_new_status', 'base')).toBe('some new status');
   });
 });
 
@@ -89,15 +96,46 @@ describe('top_k_diff', () => {
 });
 
 describe('histogram_diff', () => {
-  it('uses the labels when given, else the bin edges', () => {
-    expect(adaptHistogram(fx.histogramDiff).bins[1]).toEqual({ label: '10-20', base: 20, current: 18 });
-    const noLabels = adaptHistogram({ ...fx.histogramDiff, labels: null });
-    expect(noLabels.bins[1].label).toBe('10 – 20');
-    const dates = adaptHistogram({ base: { counts: [1] }, current: { counts: [2, 3] }, bin_edges: ['2024-01-01', '2024-02-01'] });
-    expect(dates.bins).toEqual([
-      { label: '2024-01-01 – 2024-02-01', base: 1, current: 2 },
+  it('labels bins from their edges, rounded to the column type', () => {
+    // The reference's shape: no type; the check's column_type says it.
+    expect(adaptHistogram(fx.histogramDiff).bins[1]).toEqual({ label: '10 – 20', base: 20, current: 18 });
+    const ints = adaptHistogram(fx.histogramDiff, 'INTEGER');
+    expect(ints.kind).toBe('integer');
+    expect(ints.bins.map((b) => b.label)).toEqual(['0 – 9', '10 – 19', '20 – 29', '30 – 39', '40 – 49']);
+    expect(ints.ticks.map((t) => t.label)).toEqual(['0', '10', '20', '30', '40', '49']);
+    // One value per bin: the value alone.
+    expect(adaptHistogram({ type: 'integer', base: { counts: [1, 2] }, current: { counts: [1, 3] }, bin_edges: [1, 2, 3] }).bins.map((b) => b.label)).toEqual(['1', '2']);
+    // Numbers: rounded to what tells one bin from the next, not 0.30000000000000004.
+    const floats = adaptHistogram({ type: 'number', base: { counts: [1, 1, 1] }, current: { counts: [1, 1, 1] }, bin_edges: [0, 0.1 + 0.2, 0.6000000000000001, 0.9] });
+    expect(floats.bins.map((b) => b.label)).toEqual(['0 – 0.3', '0.3 – 0.6', '0.6 – 0.9']);
+    expect(adaptHistogram({ type: 'number', base: { counts: [1] }, current: { counts: [1] }, bin_edges: [1234.5678, 2345.6789] }).bins[0].label).toBe('1,235 – 2,346');
+  });
+
+  it('labels date bins with dates, not 2024-01-01T00:00:00Z', () => {
+    const edges = ['2024-01-01T00:00:00Z', '2024-01-16T00:00:00Z', '2024-01-31T00:00:00Z'];
+    const dates = adaptHistogram({ type: 'date', base: { counts: [5, 6] }, current: { counts: [5, 7] }, bin_edges: edges });
+    expect(dates.bins.map((b) => b.label)).toEqual(['2024-01-01 – 2024-01-15', '2024-01-16 – 2024-01-30']);
+    expect(dates.ticks.map((t) => t.label)).toEqual(['2024-01-01', '2024-01-16', '2024-01-30']);
+    const times = adaptHistogram({ type: 'datetime', base: { counts: [1] }, current: { counts: [1] }, bin_edges: ['2024-01-01T00:00:00Z', '2024-01-01T06:30:00Z'] });
+    expect(times.bins[0].label).toBe('2024-01-01 00:00:00 – 2024-01-01 06:30:00');
+    // A DATE column_type (the reference) with edges in seconds.
+    expect(adaptHistogram({ base: { counts: [1] }, current: { counts: [1] }, bin_edges: [0, 86400 * 2] }, 'DATE').bins[0].label).toBe('1970-01-01 – 1970-01-02');
+  });
+
+  it('uses the server labels, else the bin numbers, when the edges do not match the bins', () => {
+    const odd = adaptHistogram({ base: { counts: [1] }, current: { counts: [2, 3] }, bin_edges: ['2024-01-01', '2024-02-01'], labels: ['first'] });
+    expect(odd.bins).toEqual([
+      { label: 'first', base: 1, current: 2 },
       { label: 'bin 2', base: 0, current: 3 },
     ]);
+    expect(odd.ticks).toEqual([]);
+  });
+
+  it('gives the count axis round ticks', () => {
+    expect(countTicks(33)).toEqual([0, 10, 20, 30, 40]);
+    expect(countTicks(2152)).toEqual([0, 1000, 2000, 3000]);
+    expect(countTicks(3)).toEqual([0, 1, 2, 3]);
+    expect(countTicks(0)).toEqual([0, 1]);
   });
 });
 

@@ -8,11 +8,25 @@ import { isObj, num, obj } from './common';
 
 const strings = (x: unknown) => (Array.isArray(x) ? x.map(String) : []);
 
+/** An added or removed column: its name, or `{name, type}` from a server that sends the type. */
+export type ListedColumn = string | { name: string; type?: string };
+
+/** A node's column changes, added and removed columns with their type when the result has it. */
+export interface SchemaColumns extends Omit<ColumnsDiff, 'added' | 'removed'> {
+  added: ListedColumn[];
+  removed: ListedColumn[];
+}
+
 export interface SchemaNodeView {
   uniqueId: string;
   name: string;
-  diff: ColumnsDiff;
+  diff: SchemaColumns;
 }
+
+const listed = (x: unknown): ListedColumn[] =>
+  Array.isArray(x)
+    ? x.map((c) => (isObj(c) ? { name: String(c.name ?? ''), type: typeof c.type === 'string' ? c.type : undefined } : String(c)))
+    : [];
 
 export function adaptSchemaDiff(result: unknown): { selected: number | null; nodes: SchemaNodeView[] } | null {
   if (!isObj(result) || !Array.isArray(result.nodes)) return null;
@@ -22,8 +36,8 @@ export function adaptSchemaDiff(result: unknown): { selected: number | null; nod
       uniqueId: String(n.unique_id ?? n.name ?? ''),
       name: String(n.name ?? n.unique_id ?? ''),
       diff: {
-        added: strings(n.added),
-        removed: strings(n.removed),
+        added: listed(n.added),
+        removed: listed(n.removed),
         changed: (Array.isArray(n.changed) ? n.changed : []).map(obj).map((c) => ({
           name: String(c.name ?? ''),
           base_type: String(c.base_type ?? ''),

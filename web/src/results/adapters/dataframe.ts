@@ -34,10 +34,5 @@ export function columnIndex(frame: Frame, name: string): number {
   return frame.columns.findIndex((c) => c.key.toLowerCase() === n || c.name.toLowerCase() === n);
 }
 
-/** A cell as text for a table: null shows as "NULL", objects as JSON. */
-export function formatCell(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1e6) / 1e6);
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
+/** A cell as text for a table, by its column's kind (results/format.ts). */
+export { formatValue as formatCell } from '../format';
