@@ -1,15 +1,17 @@
 // Lineage screen: filters, the graph, and the selected node's panel.
-import { type FormEvent, useMemo, useState } from 'react';
-import { runsDisabledReason, useInfo, useSelect } from '../api/hooks';
+import { type FormEvent, memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { runsDisabledReason, useInfo, usePrefetchNode, useSelect } from '../api/hooks';
 import type { Lineage } from '../api/types';
 import { Empty, ErrorMessage, Loading } from '../components/status';
 import { Filters } from './Filters';
 import { changeCounts, defaultFilter, filterLineage, findNodes, packageFacets, resourceTypeFacets } from './graph';
 import { Legend } from './Legend';
 import { LineageGraph } from './LineageGraph';
+import './lineage.css';
 import { NodePanel } from './NodePanel';
+import { ResizablePanel, savedPanelWidth } from './ResizablePanel';
 
-function FindNode({ lineage, onFound }: { lineage: Lineage; onFound: (id: string) => void }) {
+const FindNode = memo(function FindNode({ lineage, onFound }: { lineage: Lineage; onFound: (id: string) => void }) {
   const [text, setText] = useState('');
   const [message, setMessage] = useState('');
   const submit = (e: FormEvent) => {
@@ -25,23 +27,42 @@ function FindNode({ lineage, onFound }: { lineage: Lineage; onFound: (id: string
       {message && <span role="status">{message}</span>}
     </form>
   );
-}
+});
 
 function LineageView({ lineage, runsReason }: { lineage: Lineage; runsReason: string | null }) {
   const [filter, setFilter] = useState(() => defaultFilter(lineage));
+  // The graph follows the filters in the background: the controls answer at
+  // once, with a progress state, while a large graph is laid out and drawn.
+  const shownFilter = useDeferredValue(filter);
   const [selector, setSelector] = useState({ select: '', exclude: '' });
   const [selectedId, setSelectedId] = useState<string | null>(null);
   // A new object on each find, so that finding the same node again re-centres on it.
   const [focus, setFocus] = useState<{ id: string } | null>(null);
+  const [panelWidth, setPanelWidth] = useState(savedPanelWidth);
+  // What the panel covers of the canvas, read when the graph re-centres (no re-render on resize).
+  // Set before the graph's effects run (a layout effect of the parent runs before them).
+  const cover = useRef(0);
+  useLayoutEffect(() => {
+    cover.current = selectedId ? panelWidth : 0;
+  }, [selectedId, panelWidth]);
   const selection = useSelect(selector.select, selector.exclude);
   const selected = selector.select || selector.exclude ? (selection.data?.nodes ?? null) : null;
-  const effective = useMemo(() => ({ ...filter, selected }), [filter, selected]);
+  const effective = useMemo(() => ({ ...shownFilter, selected }), [shownFilter, selected]);
   const graph = useMemo(() => filterLineage(lineage, effective), [lineage, effective]);
   const graphKey = useMemo(() => JSON.stringify(effective), [effective]);
+  const shownIds = useMemo(() => new Set(graph.nodes.map((n) => n.unique_id)), [graph]);
   const packages = useMemo(() => packageFacets(lineage), [lineage]);
   const types = useMemo(() => resourceTypeFacets(lineage), [lineage]);
   const counts = useMemo(() => changeCounts(lineage.nodes), [lineage]);
-  const hidden = selectedId !== null && !graph.nodes.some((n) => n.unique_id === selectedId);
+  const hidden = selectedId !== null && !shownIds.has(selectedId);
+  const updating = filter !== shownFilter;
+  const onFound = useCallback((id: string) => {
+    setSelectedId(id);
+    setFocus({ id });
+  }, []);
+  const onClose = useCallback(() => setSelectedId(null), []);
+  const prefetch = usePrefetchNode();
+  const byId = useMemo(() => new Map(lineage.nodes.map((n) => [n.unique_id, n])), [lineage]);
 
   return (
     <div className="lineage">
@@ -55,18 +76,12 @@ function LineageView({ lineage, runsReason }: { lineage: Lineage; runsReason: st
           onSelector={setSelector}
           selectorState={selection.isFetching ? 'loading' : selection.error ? 'error' : 'idle'}
         />
-        <FindNode
-          lineage={lineage}
-          onFound={(id) => {
-            setSelectedId(id);
-            setFocus({ id });
-          }}
-        />
+        <FindNode lineage={lineage} onFound={onFound} />
         <Legend counts={counts} shown={graph.nodes.length} total={lineage.nodes.length} />
         {selection.error && <ErrorMessage error={selection.error} title="The selector was refused" />}
         {hidden && <p role="status">The selected node is hidden by the filters.</p>}
       </div>
-      <div className="lineage__main">
+      <div className="lineage__main" aria-busy={updating}>
         {selection.isFetching ? (
           <Loading label="Selecting nodes…" />
         ) : graph.nodes.length === 0 ? (
@@ -81,9 +96,20 @@ function LineageView({ lineage, runsReason }: { lineage: Lineage; runsReason: st
             selectedId={selectedId}
             focus={focus}
             onSelect={setSelectedId}
+            coverRight={cover}
+            onPrefetch={prefetch}
           />
         )}
-        {selectedId && <NodePanel id={selectedId} onClose={() => setSelectedId(null)} runsDisabledReason={runsReason} />}
+        {updating && (
+          <div className="lineage__progress" data-testid="lineage-updating">
+            <Loading label="Updating the graph…" />
+          </div>
+        )}
+        {selectedId && (
+          <ResizablePanel width={panelWidth} onResize={setPanelWidth}>
+            <NodePanel id={selectedId} summary={byId.get(selectedId)} onClose={onClose} runsDisabledReason={runsReason} />
+          </ResizablePanel>
+        )}
       </div>
     </div>
   );

@@ -1,7 +1,7 @@
 // The selected node: what changed, its schema and code side by side, and diffs to run.
-import { lazy, Suspense, useEffect, useRef } from 'react';
+import { lazy, memo, Suspense, useEffect, useRef } from 'react';
 import { useNode } from '../api/hooks';
-import type { NodeDetail } from '../api/types';
+import type { LineageNode, NodeDetail } from '../api/types';
 import { ErrorMessage, Loading } from '../components/status';
 import { categoryOf } from './graph';
 import { describe } from './flow';
@@ -80,12 +80,21 @@ function Code({ node }: { node: NodeDetail }) {
   );
 }
 
-export function NodePanel({ id, onClose, runsDisabledReason }: { id: string; onClose: () => void; runsDisabledReason: string | null }) {
+interface NodePanelProps {
+  id: string;
+  /** The node as the lineage has it: its name and change show at once, before the details arrive. */
+  summary?: LineageNode;
+  onClose: () => void;
+  runsDisabledReason: string | null;
+}
+
+export const NodePanel = memo(function NodePanel({ id, summary, onClose, runsDisabledReason }: NodePanelProps) {
   const node = useNode(id);
   // Focus moves to the panel itself, not to a button: the Enter that selected
   // the node would otherwise press that button.
   const panelRef = useRef<HTMLElement>(null);
   useEffect(() => panelRef.current?.focus(), [id]);
+  const head: LineageNode | undefined = summary ?? (node.data && { ...node.data, package_name: '', impacted: false });
   return (
     <aside
       ref={panelRef}
@@ -98,18 +107,19 @@ export function NodePanel({ id, onClose, runsDisabledReason }: { id: string; onC
       <button type="button" className="panel__close" onClick={onClose} aria-label="Close node details">
         ×
       </button>
+      {head && (
+        <>
+          <h2>{head.name}</h2>
+          <p>
+            <span className={`tag tag--${categoryOf(head)}`}>{describe(head)}</span> {head.resource_type}
+            {node.data?.current?.materialized && `, ${node.data.current.materialized}`}
+          </p>
+        </>
+      )}
       {node.isPending && <Loading label="Loading the node…" />}
       {node.error && <ErrorMessage error={node.error} title="Cannot load the node" onRetry={() => node.refetch()} />}
       {node.data && (
         <>
-          <h2>{node.data.name}</h2>
-          <p>
-            <span className={`tag tag--${categoryOf({ ...node.data, package_name: '', impacted: false })}`}>
-              {describe({ ...node.data, package_name: '', impacted: false })}
-            </span>{' '}
-            {node.data.resource_type}
-            {node.data.current?.materialized && `, ${node.data.current.materialized}`}
-          </p>
           <p className="muted small">
             {node.data.base?.relation && <>Base: <code>{node.data.base.relation}</code> </>}
             {node.data.current?.relation && <>Current: <code>{node.data.current.relation}</code></>}
@@ -128,4 +138,4 @@ export function NodePanel({ id, onClose, runsDisabledReason }: { id: string; onC
       )}
     </aside>
   );
-}
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import tuvaJson from '../__fixtures__/tuva-lineage.json';
 import { syntheticLineage } from '../__fixtures__/synthetic';
 import type { Lineage } from '../api/types';
-import { layeredLayout, NODE_HEIGHT } from './layout';
+import { layeredLayout, NODE_HEIGHT, NODE_WIDTH } from './layout';
 
 const tuva = tuvaJson as Lineage;
 const ids = (l: Lineage) => l.nodes.map((n) => n.unique_id);
@@ -28,6 +28,37 @@ describe('layeredLayout', () => {
     const a = layeredLayout(ids(tuva), tuva.edges);
     const b = layeredLayout(ids(tuva), tuva.edges);
     expect([...a]).toEqual([...b]);
+  });
+
+  it('lays unlinked nodes out in a block of about the screen\'s shape, not in one column', () => {
+    // The changed nodes of a large project seldom link to each other.
+    const ids = Array.from({ length: 57 }, (_, i) => `model.p.changed_${String(i).padStart(2, '0')}`);
+    const pos = layeredLayout(ids, []);
+    const xs = [...pos.values()].map((p) => p.x);
+    const ys = [...pos.values()].map((p) => p.y);
+    const width = Math.max(...xs) - Math.min(...xs) + NODE_WIDTH;
+    const height = Math.max(...ys) - Math.min(...ys) + NODE_HEIGHT;
+    expect(width / height).toBeGreaterThan(1);
+    expect(width / height).toBeLessThan(3);
+    // Read in order, column by column.
+    expect(pos.get(ids[0])).toEqual({ x: 0, y: 0 });
+    expect(pos.get(ids[1])!.x).toBe(0);
+  });
+
+  it('packs linked parts and the unlinked nodes apart, without overlap', () => {
+    const pos = layeredLayout(['a', 'b', 'c', 'd', 'lone1', 'lone2'], [
+      { source: 'a', target: 'b' },
+      { source: 'c', target: 'd' },
+    ]);
+    const boxes = [...pos.values()];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const apart = Math.abs(boxes[i].x - boxes[j].x) >= NODE_WIDTH || Math.abs(boxes[i].y - boxes[j].y) >= NODE_HEIGHT;
+        expect(apart).toBe(true);
+      }
+    }
+    expect(pos.get('a')!.x).toBeLessThan(pos.get('b')!.x);
+    expect(pos.get('c')!.x).toBeLessThan(pos.get('d')!.x);
   });
 
   it('ignores edges to unknown nodes and self-loops, and survives a cycle', () => {
