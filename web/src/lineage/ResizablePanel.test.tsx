@@ -51,6 +51,20 @@ describe('the resizable node panel', () => {
     expect(width()).toBe(350);
   });
 
+  it('widens to all the canvas allows, and back', () => {
+    render(<Harness initial={500} />);
+    const widen = screen.getByTestId('panel-widen');
+    expect(widen.getAttribute('aria-pressed')).toBe('false');
+    fireEvent.click(widen);
+    // jsdom lays nothing out: the container has no width, so "all it allows" is the 2,000 px cap.
+    expect(width()).toBe(2000);
+    expect(widen.getAttribute('aria-pressed')).toBe('true');
+    expect(widen.textContent).toBe('Narrow');
+    fireEvent.click(widen);
+    expect(width()).toBe(500);
+    expect(savedPanelWidth()).toBe(500);
+  });
+
   it('starts from the saved width, or the default when none (or nonsense) is saved', () => {
     expect(savedPanelWidth()).toBe(PANEL_DEFAULT);
     localStorage.setItem('recce.lineage.panelWidth', 'wide');

@@ -65,6 +65,18 @@ export function ResizablePanel({ width, onResize, children }: { width: number; o
     set(drag.current.width + drag.current.x - e.clientX, true);
     drag.current = null;
   };
+  // Widen: as wide as the canvas allows (a profile's many columns), and back.
+  const [narrow, setNarrow] = useState<number | null>(null);
+  const wide = narrow !== null && width >= max;
+  const toggleWide = () => {
+    if (wide) {
+      set(narrow, true);
+      setNarrow(null);
+    } else {
+      setNarrow(width);
+      set(max, true);
+    }
+  };
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const next = { ArrowLeft: width + STEP, ArrowRight: width - STEP, Home: max, End: PANEL_MIN }[e.key];
     if (next === undefined) return;
@@ -90,6 +102,9 @@ export function ResizablePanel({ width, onResize, children }: { width: number; o
         onKeyDown={onKeyDown}
         title="Drag to resize (or use the arrow keys)"
       />
+      <button type="button" className="lineage__widen" data-testid="panel-widen" aria-pressed={wide} onClick={toggleWide}>
+        {wide ? 'Narrow' : 'Widen'}
+      </button>
       {children}
     </div>
   );

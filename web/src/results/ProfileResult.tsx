@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { adaptProfile, METRICS, type MetricKey, type ProfileColumn } from './adapters/profile';
 import { num } from './adapters/common';
 import { ExportButtons } from './Export';
@@ -36,48 +37,62 @@ function Cell({ col, metric }: { col: ProfileColumn; metric: MetricKey }) {
   );
 }
 
+/** Added, removed, or with a metric that differs between base and current. */
+export const columnChanged = (col: ProfileColumn) =>
+  !col.base || !col.current || METRICS.some((m) => JSON.stringify(col.base?.[m.key]) !== JSON.stringify(col.current?.[m.key]));
+
 export function ProfileResult({ result }: { result: unknown }) {
-  const cols = adaptProfile(result);
-  if (cols.length === 0) return <p className="muted">No column was profiled.</p>;
+  const all = adaptProfile(result);
+  const [changedOnly, setChangedOnly] = useState(false);
+  if (all.length === 0) return <p className="muted">No column was profiled.</p>;
+  const changed = all.filter(columnChanged);
+  const cols = changedOnly ? changed : all;
   return (
-    <div className="table-wrap">
-      <table className="data" aria-label="Profile, base to current" data-testid="profile-result">
-        <thead>
-          <tr>
-            <th scope="col">Column</th>
-            <th scope="col">Type</th>
-            {METRICS.map((m) => (
-              <th scope="col" key={m.key}>
-                {m.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {cols.map((col) => (
-            <tr key={col.name}>
-              <th scope="row">
-                {col.name}
-                {!col.base && <span className="tag tag--added">added</span>}
-                {!col.current && <span className="tag tag--removed">removed</span>}
-              </th>
-              <td>{col.type}</td>
+    <>
+      <label className="small profile-filter">
+        <input type="checkbox" data-testid="profile-changed-only" checked={changedOnly} onChange={(e) => setChangedOnly(e.target.checked)} />{' '}
+        Changed columns only ({changed.length} of {all.length})
+      </label>
+      <div className="table-wrap">
+        <table className="data" aria-label="Profile, base to current" data-testid="profile-result">
+          <thead>
+            <tr>
+              <th scope="col">Column</th>
+              <th scope="col">Type</th>
               {METRICS.map((m) => (
-                <Cell key={m.key} col={col} metric={m.key} />
+                <th scope="col" key={m.key}>
+                  {m.label}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
-      <p className="muted small">
-        <ExportButtons
-          label="Profile"
-          table={() => ({
-            columns: [{ name: 'column', kind: 'text' }, { name: 'type', kind: 'text' }, ...METRICS.flatMap((m) => [{ name: `${m.key} (base)` }, { name: `${m.key} (current)` }])],
-            rows: cols.map((c) => [c.name, c.type, ...METRICS.flatMap((m) => [c.base?.[m.key] ?? null, c.current?.[m.key] ?? null])]),
-          })}
-        />
-      </p>
-    </div>
+          </thead>
+          <tbody>
+            {cols.map((col) => (
+              <tr key={col.name}>
+                <th scope="row">
+                  {col.name}
+                  {!col.base && <span className="tag tag--added">added</span>}
+                  {!col.current && <span className="tag tag--removed">removed</span>}
+                </th>
+                <td>{col.type}</td>
+                {METRICS.map((m) => (
+                  <Cell key={m.key} col={col} metric={m.key} />
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {cols.length === 0 && <p className="muted">No column changed.</p>}
+        <p className="muted small">
+          <ExportButtons
+            label="Profile"
+            table={() => ({
+              columns: [{ name: 'column', kind: 'text' }, { name: 'type', kind: 'text' }, ...METRICS.flatMap((m) => [{ name: `${m.key} (base)` }, { name: `${m.key} (current)` }])],
+              rows: cols.map((c) => [c.name, c.type, ...METRICS.flatMap((m) => [c.base?.[m.key] ?? null, c.current?.[m.key] ?? null])]),
+            })}
+          />
+        </p>
+      </div>
+    </>
   );
 }
