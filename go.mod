@@ -3,6 +3,7 @@ module gitlab.com/recce-go/recce
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.2.0
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
 	github.com/go-json-experiment/json v1.27.2
 	github.com/jackc/pgx/v5 v5.12.0

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	"github.com/andybalholm/brotli"
 
 	"gitlab.com/recce-go/recce/internal/fixtures"
 )
@@ -55,6 +58,30 @@ func TestWebApp(t *testing.T) {
 		t.Error("gzipped asset differs from the file")
 	}
 	h.ok(405, "POST", "/checks", "")
+
+	// Brotli, for clients that accept it, once made in the background (gzip until then).
+	var br response
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		br = h.ok(200, "GET", "/assets/index-abc123.js", nil, "Accept-Encoding", "gzip, deflate, br")
+		if enc := br.header.Get("Content-Encoding"); enc == "br" || time.Now().After(deadline) {
+			break
+		} else if enc != "gzip" {
+			t.Fatalf("before Brotli is ready: Content-Encoding %q, want gzip", enc)
+		}
+	}
+	if br.header.Get("Content-Encoding") != "br" || len(br.body) >= len(z.body) {
+		t.Fatalf("br: %v, %d bytes (gzip %d)", br.header, len(br.body), len(z.body))
+	}
+	if plain, err := io.ReadAll(brotli.NewReader(bytes.NewReader(br.body))); err != nil || !bytes.Equal(plain, asset.body) {
+		t.Errorf("Brotli asset differs from the file (%v)", err)
+	}
+	// A coding refused with q=0 is not used.
+	if r := h.ok(200, "GET", "/assets/index-abc123.js", nil, "Accept-Encoding", "br;q=0, gzip"); r.header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("br;q=0: %v", r.header)
+	}
+	if r := h.ok(200, "GET", "/assets/index-abc123.js", nil, "Accept-Encoding", "identity"); r.header.Get("Content-Encoding") != "" || !bytes.Equal(r.body, asset.body) {
+		t.Errorf("identity: %v", r.header)
+	}
 }
 
 func TestWebAppNotBuilt(t *testing.T) {
