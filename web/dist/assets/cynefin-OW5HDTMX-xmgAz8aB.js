@@ -1,0 +1,1 @@
+export{A as createCynefinServices}from"./mermaid-parser.core-BV2opc6L.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

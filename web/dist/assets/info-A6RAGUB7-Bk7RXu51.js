@@ -1,0 +1,1 @@
+export{w as createInfoServices}from"./mermaid-parser.core-BV2opc6L.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

@@ -1,0 +1,1 @@
+export{f as createRailroadEbnfServices}from"./mermaid-parser.core-BV2opc6L.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";

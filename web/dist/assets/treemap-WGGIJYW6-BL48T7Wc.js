@@ -1,0 +1,1 @@
+export{o as createTreemapServices}from"./mermaid-parser.core-BV2opc6L.js";import"./chunk-FOHPRMQF-DhwWuAwv.js";
