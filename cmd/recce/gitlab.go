@@ -417,64 +417,143 @@ func truncate(s string, n int) string {
 
 // ---- post-summary and note ----
 
+// postSummaryOptions are the flags of recce gitlab post-summary.
+type postSummaryOptions struct {
+	format, summaryFile, statusName string
+	mr                              int64
+	withStatus                      bool
+}
+
 func (g *gitlabCLI) postSummaryCmd() *cobra.Command {
-	var format, summaryFile string
-	var mr int64
-	var withStatus bool
+	var o postSummaryOptions
 	cmd := &cobra.Command{
 		Use:   "post-summary [STATE_FILE]",
 		Short: "Post the summary as one note on the merge request, edited in place on later runs",
 		Long: `Post the validation summary on the merge request as ONE note, found again on
 every later run (a hidden marker and the token user's id) and edited only when
-the summary changed. With --commit-status, also set the commit status "recce"
-on the merge request's head commit: success when the state has no mismatch and
-no failed check, failed otherwise.
+the summary changed. With --commit-status, also set a commit status (named
+` + gitlab.DefaultStatusName + `, or --status-name) on the merge request's head
+commit: success when the state has no mismatch and no failed check, failed
+otherwise. The status name must not be the name of a CI job of the pipeline:
+GitLab refuses it.
 
 The summary comes from --summary-file (markdown rendered by recce run
 --summary; it carries its status in a <!-- recce:status=... --> line) or from
-a state file. A read_api token writes nothing and exits 1.`,
+a state file. A read_api token writes nothing and exits 1.
+
+On a fork's merge request GitLab takes no commit status (the commit is on no
+branch of the project): the note is posted, recce says so, and the exit status
+carries the verdict instead (1 when the summary is failed).`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var body, gate string
-			switch {
-			case len(args) == 1 && summaryFile != "":
-				return errors.New("give either --summary-file or STATE_FILE, not both")
-			case len(args) == 1:
-				b, st, err := summaryFromState(args[0])
-				if err != nil {
-					return err
-				}
-				body, gate = b, st
-			case summaryFile != "":
-				b, err := os.ReadFile(summaryFile)
-				if err != nil {
-					return fmt.Errorf("read --summary-file: %w", err)
-				}
-				body = string(b)
-				if withStatus {
-					st, err := gitlab.SummaryStatus(body)
-					if err != nil {
-						return fmt.Errorf("--summary-file %s: %w", summaryFile, err)
-					}
-					gate = st
-				}
-			default:
-				return errors.New("nothing to post: give STATE_FILE or --summary-file FILE (render one with `recce run --summary summary.md`)")
-			}
-			if strings.TrimSpace(body) == "" {
-				return errors.New("the summary is empty")
-			}
-			if !withStatus {
-				gate = ""
-			}
-			return g.postSummary(cmd.Context(), mr, body, gate, format)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return g.runPostSummary(cmd.Context(), o, args) },
 	}
-	cmd.Flags().StringVar(&summaryFile, "summary-file", "", "markdown summary to post")
-	cmd.Flags().Int64Var(&mr, "mr", 0, "merge request IID (default: CI_MERGE_REQUEST_IID)")
-	cmd.Flags().BoolVar(&withStatus, "commit-status", false, "also set the commit status \"recce\" on the merge request's head commit")
-	addFormatFlag(cmd, &format, "text", "json")
+	f := cmd.Flags()
+	f.StringVar(&o.summaryFile, "summary-file", "", "markdown summary to post")
+	f.Int64Var(&o.mr, "mr", 0, "merge request IID (default: CI_MERGE_REQUEST_IID)")
+	f.BoolVar(&o.withStatus, "commit-status", false, "also set a commit status on the merge request's head commit")
+	f.StringVar(&o.statusName, "status-name", gitlab.DefaultStatusName, "name of the commit status (never the name of a CI job: GitLab refuses it)")
+	addFormatFlag(cmd, &o.format, "text", "json")
 	return cmd
+}
+
+func (g *gitlabCLI) runPostSummary(ctx context.Context, o postSummaryOptions, args []string) error {
+	var body, gate string
+	switch {
+	case len(args) == 1 && o.summaryFile != "":
+		return errors.New("give either --summary-file or STATE_FILE, not both")
+	case len(args) == 1:
+		b, st, err := summaryFromState(args[0])
+		if err != nil {
+			return err
+		}
+		body, gate = b, st
+	case o.summaryFile != "":
+		b, err := os.ReadFile(o.summaryFile)
+		if err != nil {
+			return fmt.Errorf("read --summary-file: %w", err)
+		}
+		body = string(b)
+		if o.withStatus {
+			st, err := gitlab.SummaryStatus(body)
+			if err != nil {
+				return fmt.Errorf("--summary-file %s: %w", o.summaryFile, err)
+			}
+			gate = st
+		}
+	default:
+		return errors.New("nothing to post: give STATE_FILE or --summary-file FILE (render one with `recce run --summary summary.md`)")
+	}
+	if strings.TrimSpace(body) == "" {
+		return errors.New("the summary is empty")
+	}
+	if strings.TrimSpace(o.statusName) == "" {
+		return errors.New("--status-name is empty: give the commit status a name that no CI job has")
+	}
+	if !o.withStatus {
+		gate = ""
+	}
+	iid, err := g.mrIID(o.mr)
+	if err != nil {
+		return err
+	}
+	s, err := g.open(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	res, err := s.client.PostSummary(ctx, s.project, iid, gitlab.Summary{Body: body, Status: gate, StatusName: o.statusName})
+	if res == nil {
+		return err
+	}
+	if s.store != nil {
+		_ = s.store.RecordSummaryNote(ctx, s.conn.ProjectID, iid, res.NoteID, gitlab.BodyHash(gitlab.SummaryBody(body)), time.Now())
+	}
+	// The note is posted; the status may have failed (err).
+	if o.format == "json" {
+		out := struct {
+			*gitlab.PostResult
+			CommitStatusError string `json:"commit_status_error,omitempty"`
+		}{PostResult: res}
+		if err != nil {
+			out.CommitStatusError = err.Error()
+		}
+		if werr := writeJSON(g.a.stdout, out); werr != nil {
+			return werr
+		}
+	} else {
+		g.printPosted(iid, res)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case gitlab.KindOf(err) == gitlab.KindNoBranch:
+		fmt.Fprintf(g.a.stderr, "%s %v\n", term.Yellow(g.a.stderr, "warning:"), err)
+		if gate == gitlab.StatusFailed {
+			return &exitError{code: 1, err: errors.New("no commit status on a fork's merge request, and the summary is failed: this job's exit status is the gate")}
+		}
+		return nil
+	}
+	return err
+}
+
+// printPosted says what post-summary did.
+func (g *gitlabCLI) printPosted(iid int64, res *gitlab.PostResult) {
+	w := g.a.stdout
+	switch res.Action {
+	case "created":
+		fmt.Fprintf(w, "%s summary note on !%d: %s\n", term.Green(w, "Created"), iid, res.URL)
+	case "updated":
+		fmt.Fprintf(w, "%s summary note on !%d: %s\n", term.Green(w, "Updated"), iid, res.URL)
+	default:
+		fmt.Fprintf(w, "Summary note on !%d is already up to date: %s\n", iid, res.URL)
+	}
+	if st := res.CommitStatus; st != nil {
+		paint := term.Green
+		if st.State == gitlab.StatusFailed {
+			paint = term.Red
+		}
+		fmt.Fprintf(w, "Commit status %s: %s on %.8s (%s)\n", st.Name, paint(w, st.State), st.SHA, st.Description)
+	}
 }
 
 // summaryFromState renders the summary and the gate status of a state file.
@@ -494,47 +573,6 @@ func summaryFromState(path string) (body, status string, err error) {
 		return res.Markdown, gitlab.StatusSuccess, nil
 	}
 	return res.Markdown, gitlab.StatusFailed, nil
-}
-
-// postSummary posts body on the merge request; status ("" for none) is the
-// commit status to set. The state-file and the summary-file forms both end here.
-func (g *gitlabCLI) postSummary(ctx context.Context, mrFlag int64, body, status, format string) error {
-	iid, err := g.mrIID(mrFlag)
-	if err != nil {
-		return err
-	}
-	s, err := g.open(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	res, err := s.client.PostSummary(ctx, s.project, iid, gitlab.Summary{Body: body, Status: status})
-	if err != nil {
-		return err
-	}
-	if s.store != nil {
-		_ = s.store.RecordSummaryNote(ctx, s.conn.ProjectID, iid, res.NoteID, gitlab.BodyHash(gitlab.SummaryBody(body)), time.Now())
-	}
-	if format == "json" {
-		return writeJSON(g.a.stdout, res)
-	}
-	w := g.a.stdout
-	switch res.Action {
-	case "created":
-		fmt.Fprintf(w, "%s summary note on !%d: %s\n", term.Green(w, "Created"), iid, res.URL)
-	case "updated":
-		fmt.Fprintf(w, "%s summary note on !%d: %s\n", term.Green(w, "Updated"), iid, res.URL)
-	default:
-		fmt.Fprintf(w, "Summary note on !%d is already up to date: %s\n", iid, res.URL)
-	}
-	if st := res.CommitStatus; st != nil {
-		paint := term.Green
-		if st.State == gitlab.StatusFailed {
-			paint = term.Red
-		}
-		fmt.Fprintf(w, "Commit status %s: %s on %.8s (%s)\n", st.Name, paint(w, st.State), st.SHA, st.Description)
-	}
-	return nil
 }
 
 func (g *gitlabCLI) noteCmd() *cobra.Command {

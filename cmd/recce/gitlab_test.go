@@ -207,7 +207,7 @@ func TestGitLabPostSummaryInAPipeline(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	st := e.fake.Statuses()
-	if len(st) != 1 || st[0].Name != "recce" || st[0].State != "success" || st[0].SHA != e.mr.SHA {
+	if len(st) != 1 || st[0].Name != gitlab.DefaultStatusName || st[0].State != "success" || st[0].SHA != e.mr.SHA {
 		t.Fatalf("statuses = %+v", st)
 	}
 	if mr := e.fake.GetMergeRequest(42, e.mr.IID); mr.State != "opened" {
@@ -310,7 +310,7 @@ func TestGitLabNote(t *testing.T) {
 		t.Fatalf("quick actions ran: %+v", mr)
 	}
 	notes := e.fake.UserNotes(42, e.mr.IID)
-	if len(notes) != 1 || notes[0].Body != "Approved in recce.\n\\/approve\n\\/close\n" {
+	if len(notes) != 1 || notes[0].Body != "Approved in recce.\n\\/approve\n\\/close" { // stored as GitLab does: no trailing newline
 		t.Fatalf("notes = %+v", notes)
 	}
 }
@@ -529,5 +529,41 @@ func TestGitLabConnectIntoTheTeamDatabase(t *testing.T) {
 	// And the same flag reaches it for the other commands.
 	if out, errOut, code := e.run(t, env, "", "gitlab", "doctor"); code != 0 || !strings.Contains(out, "usable") {
 		t.Errorf("doctor on the team database: %d %s %s", code, out, errOut)
+	}
+}
+
+// Issue 14, points 1 and 3: the documented CI job "recce" no longer
+// collides with the status; a colliding name says what to rename; on a
+// fork's merge request the note is posted and the exit status is the gate.
+func TestGitLabPostSummaryStatusNameAndFork(t *testing.T) {
+	e := newGLEnv(t)
+	e.fake.AddPipeline(e.project, "refs/merge-requests/1/head", e.mr.SHA, "running", gitlabtest.JobSpec{Name: "recce"})
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	os.WriteFile(summary, []byte("## Recce\n\nA mismatch.\n\n<!-- recce:status=failed -->\n"), 0o600)
+	env := e.ci(e.token.Value)
+
+	out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status")
+	if code != 0 || !strings.Contains(out, "Commit status "+gitlab.DefaultStatusName+": failed") {
+		t.Fatalf("default name beside a job named recce: %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status", "--status-name", "recce")
+	if code != 1 || !strings.Contains(errOut, "has already been taken") || !strings.Contains(errOut, "--status-name") {
+		t.Fatalf("colliding name: %d %s", code, errOut)
+	}
+
+	fork := e.fake.AddMergeRequests(e.project, e.dev, 1)[0]
+	e.fake.UpdateMergeRequest(fork, func(m *gitlabtest.MergeRequest) { m.SourceProjectID = 99 })
+	env["CI_MERGE_REQUEST_IID"] = fmt.Sprint(fork.IID)
+	out, errOut, code = e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status")
+	if code != 1 || !strings.Contains(out, "Created summary note") || !strings.Contains(errOut, "fork") || !strings.Contains(errOut, "exit status is the gate") {
+		t.Fatalf("fork, failed: %d\n%s\n%s", code, out, errOut)
+	}
+	if n := len(e.fake.UserNotes(42, fork.IID)); n != 1 {
+		t.Fatalf("%d notes on the fork's merge request", n)
+	}
+	os.WriteFile(summary, []byte("## Recce\n\nAll good.\n\n<!-- recce:status=success -->\n"), 0o600)
+	out, errOut, code = e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"commit_status_error"`) || !strings.Contains(errOut, "warning:") {
+		t.Fatalf("fork, success: %d\n%s\n%s", code, out, errOut)
 	}
 }

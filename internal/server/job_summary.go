@@ -115,7 +115,14 @@ func (s *Server) setSessionStatus(ctx context.Context, c *gitlab.Client, sess *s
 	if sess.CommitStatusSHA == post.sha && sess.CommitStatusState == post.state {
 		return nil
 	}
-	if _, err := c.SetCommitStatus(ctx, strconv.FormatInt(sess.ProjectID, 10), post.sha, post.state, post.description, noteURL); err != nil {
+	st := gitlab.CommitStatus{Name: s.opts.GitLab.StatusName, State: post.state, Description: post.description, TargetURL: noteURL}
+	if _, err := c.SetCommitStatus(ctx, strconv.FormatInt(sess.ProjectID, 10), post.sha, st); err != nil {
+		if gitlab.KindOf(err) == gitlab.KindNoBranch {
+			// A fork's merge request: GitLab takes no status there, now or
+			// on a retry. The note says the verdict.
+			s.log.Warn("no commit status on this merge request", "iid", sess.IID, "reason", err)
+			return nil
+		}
 		return err
 	}
 	return s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: sess.ProjectID, IID: sess.IID, CommitStatusSHA: post.sha, CommitStatusState: post.state})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/blob"
+	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
 	"gitlab.com/recce-go/recce/internal/pgtest"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -148,7 +149,7 @@ func TestSummaryNoteCreatedThenUpdatedWithTheCommitStatus(t *testing.T) {
 		t.Fatalf("notes: %+v", notes)
 	}
 	st := e.lastStatus(first)
-	if st.Name != "recce" || !strings.Contains(st.Description, "No data mismatch") || !strings.Contains(st.TargetURL, fmt.Sprintf("#note_%d", notes[0].ID)) {
+	if st.Name != gitlab.DefaultStatusName || !strings.Contains(st.Description, "No data mismatch") || !strings.Contains(st.TargetURL, fmt.Sprintf("#note_%d", notes[0].ID)) {
 		t.Errorf("status: %+v", st)
 	}
 	sess := h.ok(200, "GET", fmt.Sprintf("/api/mr/%d", mr.IID), nil).object(t)
