@@ -78,7 +78,7 @@ stored by "recce gitlab connect".`,
 	pf.StringVar(&g.databaseURL, "database-url", "", "the team server's PostgreSQL database (default: RECCE_DATABASE_URL, else SQLite in the data directory)")
 	pf.BoolVar(&g.debug, "debug", false, "log each GitLab request (method, path, status) to standard error")
 	pf.BoolVar(&g.allowLinkLocal, "allow-link-local-gitlab", false, "let the GitLab URL lead to a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254), refused by default")
-	cmd.AddCommand(g.doctorCmd(), g.mrsCmd(), g.postSummaryCmd(), g.noteCmd(), g.connectCmd(), g.disconnectCmd(), g.syncCmd())
+	cmd.AddCommand(g.doctorCmd(), g.mrsCmd(), g.postSummaryCmd(), g.noteCmd(), g.connectCmd(), g.disconnectCmd(), g.syncCmd(), g.fetchBaseCmd())
 	return cmd
 }
 

@@ -567,3 +567,68 @@ func TestGitLabPostSummaryStatusNameAndFork(t *testing.T) {
 		t.Fatalf("fork, success: %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// Issue 14, point 8: recce gitlab fetch-base in a merge request pipeline,
+// with the job's token or an access token, then recce debug.
+func TestGitLabFetchBase(t *testing.T) {
+	e := newGLEnv(t)
+	main := e.fake.AddCommits(e.project, "main", 4)
+	e.fake.UpdateMergeRequest(e.mr, func(m *gitlabtest.MergeRequest) { m.BaseSHA = main[3] })
+	manifest := fmt.Sprintf(`{"metadata":{"dbt_schema_version":"https://schemas.getdbt.com/dbt/manifest/v12.json","env":{"CI_COMMIT_SHA":%q}},"nodes":{}}`, main[1])
+	catalog := `{"metadata":{"dbt_schema_version":"https://schemas.getdbt.com/dbt/catalog/v1.json"},"nodes":{}}`
+	pl := e.fake.AddPipeline(e.project, "main", main[1], "success", gitlabtest.JobSpec{Name: "recce-base",
+		Artifacts: map[string][]byte{"target/manifest.json": []byte(manifest), "target/catalog.json": []byte(catalog)}})
+	job := e.fake.AddMergeRequestJob(e.project, e.mr.IID, e.mr.SHA, false)
+	dir := t.TempDir()
+	env := map[string]string{
+		"CI_JOB_TOKEN": job.Token, "CI_SERVER_URL": e.fake.URL, "CI_API_V4_URL": e.fake.URL + "/api/v4", "CI_PROJECT_ID": "42",
+		"CI_MERGE_REQUEST_IID": fmt.Sprint(e.mr.IID), "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+		"CI_MERGE_REQUEST_DIFF_BASE_SHA": main[3], "XDG_DATA_HOME": e.dataDir, "XDG_CONFIG_HOME": e.cfgDir,
+	}
+	out, errOut, code := e.run(t, env, "", "gitlab", "fetch-base", "--project-dir", dir)
+	if code != 0 || !strings.Contains(out, "Fetched the base artifacts of main into "+filepath.Join(dir, "target-base")) ||
+		!strings.Contains(out, "commit "+main[1][:8]) || !strings.Contains(errOut, "not of the merge request's merge base "+main[3][:8]) {
+		t.Fatalf("job token: %d\n%s\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "target-base", "manifest.json")); string(b) != manifest {
+		t.Fatalf("manifest = %q", b)
+	}
+
+	// An access token says more: the pipeline, and how far behind.
+	env["RECCE_GITLAB_TOKEN"] = e.token.Value
+	out, errOut, code = e.run(t, env, "", "gitlab", "fetch-base", "--project-dir", dir, "--format", "json")
+	var res struct {
+		PipelineID int64  `json:"pipeline_id"`
+		Commit     string `json:"commit"`
+		Behind     int    `json:"behind"`
+		Warning    string `json:"warning"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.PipelineID != pl.ID || res.Commit != main[1] || res.Behind != 2 ||
+		!strings.Contains(res.Warning, "2 commits behind") {
+		t.Fatalf("access token: %d\n%s\n%s", code, out, errOut)
+	}
+
+	// recce debug shows the same staleness.
+	out, _, _ = e.run(t, env, "", "debug", "--project-dir", dir, "--format", "json")
+	var dbg struct {
+		Checks []struct {
+			Name    string `json:"name"`
+			OK      bool   `json:"ok"`
+			Warning bool   `json:"warning"`
+			Message string `json:"message"`
+			Hint    string `json:"hint"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &dbg); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range dbg.Checks {
+		if c.Name == "base origin" {
+			found = c.OK && c.Warning && strings.Contains(c.Message, fmt.Sprintf("pipeline #%d", pl.ID)) && c.Hint == res.Warning
+		}
+	}
+	if !found {
+		t.Fatalf("debug: %s", out)
+	}
+}

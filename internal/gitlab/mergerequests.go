@@ -11,17 +11,20 @@ import (
 
 // MergeRequest is a merge request as recce uses it (the JSON of `recce gitlab mrs`).
 type MergeRequest struct {
-	ProjectID    int64     `json:"project_id"`
-	IID          int64     `json:"iid"`
-	Title        string    `json:"title"`
-	State        string    `json:"state"`
-	Draft        bool      `json:"draft"`
-	SourceBranch string    `json:"source_branch"`
-	TargetBranch string    `json:"target_branch"`
-	SHA          string    `json:"sha"`
-	Author       string    `json:"author"`
-	WebURL       string    `json:"web_url"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ProjectID    int64  `json:"project_id"`
+	IID          int64  `json:"iid"`
+	Title        string `json:"title"`
+	State        string `json:"state"`
+	Draft        bool   `json:"draft"`
+	SourceBranch string `json:"source_branch"`
+	TargetBranch string `json:"target_branch"`
+	SHA          string `json:"sha"`
+	// BaseSHA is the merge base (diff_refs.base_sha), read by
+	// GetMergeRequest only.
+	BaseSHA   string    `json:"base_sha,omitempty"`
+	Author    string    `json:"author"`
+	WebURL    string    `json:"web_url"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ListOptions filter ListMergeRequests.
@@ -192,6 +195,7 @@ func (c *Client) GetMergeRequest(ctx context.Context, project string, iid int64)
 	}
 	v := fromAPI(&m.BasicMergeRequest)
 	mr := &v
+	mr.BaseSHA = m.DiffRefs.BaseSha
 	if mr.SHA == "" && m.DiffRefs.HeadSha != "" {
 		mr.SHA = m.DiffRefs.HeadSha
 	}
