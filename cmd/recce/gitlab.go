@@ -501,7 +501,10 @@ func (g *gitlabCLI) runPostSummary(ctx context.Context, o postSummaryOptions, ar
 		return err
 	}
 	defer s.Close()
-	res, err := s.client.PostSummary(ctx, s.project, iid, gitlab.Summary{Body: body, Status: gate, StatusName: o.statusName})
+	res, err := s.client.PostSummary(ctx, s.project, iid, gitlab.Summary{Body: body, Status: gate, StatusName: o.statusName,
+		// The note starts with what changed since the previous summary,
+		// which the previous note remembers.
+		Compose: func(previous, head string) string { return summary.WithHistory(body, previous, head) }})
 	if res == nil {
 		return err
 	}
@@ -564,8 +567,9 @@ func summaryFromState(path string) (body, status string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	// Room for the marker line SummaryBody puts above the summary.
-	res, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2})
+	// Room for the marker line SummaryBody puts above the summary, and for
+	// what WithHistory adds.
+	res, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - summary.HistoryReserve})
 	if err != nil {
 		return "", "", err
 	}

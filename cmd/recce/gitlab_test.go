@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -630,5 +631,48 @@ func TestGitLabFetchBase(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("debug: %s", out)
+	}
+}
+
+// Issue 14, point 11: the note starts with what changed since the
+// previous summary on the merge request, read from the previous note.
+func TestGitLabPostSummarySinceThePreviousOne(t *testing.T) {
+	e := newGLEnv(t)
+	st, err := check.Load("../../internal/check/testdata/reference_state_v0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.json")
+	if err := check.Save(t.Context(), first, st); err != nil {
+		t.Fatal(err)
+	}
+	env := e.ci(e.token.Value)
+	if out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", first); code != 0 || !strings.Contains(out, "Created") {
+		t.Fatalf("first: %d %s %s", code, out, errOut)
+	}
+	// A push, and a check that now fails.
+	firstHead := e.mr.SHA
+	e.fake.UpdateMergeRequest(e.mr, func(m *gitlabtest.MergeRequest) { m.SHA = strings.Repeat("9", 40) })
+	for _, r := range st.Runs {
+		r.Status, r.Error, r.Result = check.Failed, "Binder Error: column amount not found", nil
+		break
+	}
+	second := filepath.Join(dir, "second.json")
+	if err := check.Save(t.Context(), second, st); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", second); code != 0 || !strings.Contains(out, "Updated") {
+		t.Fatalf("second: %d %s %s", code, out, errOut)
+	}
+	notes := e.fake.UserNotes(42, e.mr.IID)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, "## Since the Previous Summary\n_Compared with the summary of commit `"+firstHead[:8]+"`._") ||
+		!strings.Contains(notes[0].Body, "⚠️ incomplete |") {
+		t.Fatalf("notes: %+v", notes)
+	}
+	// The next pipeline of the same commit: nothing to write.
+	e.fake.ResetLog()
+	if out, _, code := e.run(t, env, "", "gitlab", "post-summary", second); code != 0 || !strings.Contains(out, "already up to date") || len(e.fake.Writes()) != 0 {
+		t.Fatalf("again: %d %s %+v", code, out, e.fake.Writes())
 	}
 }

@@ -191,7 +191,9 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		return fmt.Errorf("%w (is the folder writable? choose another file with -o)", err)
 	}
 	if o.summaryFile != "" {
-		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current})
+		// The file is for recce gitlab post-summary, which adds what changed
+		// since the previous summary: room is left for it.
+		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current, MaxChars: summary.DefaultMaxChars - summary.HistoryReserve})
 		if err != nil {
 			return err
 		}

@@ -438,8 +438,9 @@ func TestPostSummaryFromStateFile(t *testing.T) {
 	if mr := e.fake.GetMergeRequest(42, e.mr.IID); mr.State != "opened" {
 		t.Fatalf("a quick action ran: the merge request is %s", mr.State)
 	}
+	// What recce summary prints, with the reviewed commit in its history line.
 	want := recceOK(t, "summary", state)
-	if !strings.Contains(notes[0].Body, strings.TrimSpace(want)) {
+	if notes[0].Body != gitlab.SummaryBody(summary.WithHistory(want, "", e.mr.SHA)) {
 		t.Error("the posted note is not recce summary's output")
 	}
 }

@@ -179,17 +179,17 @@ func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s S
 	if err != nil {
 		return nil, err
 	}
-	body := s.Body
+	body := SummaryBody(s.Body)
 	if s.Compose != nil {
 		previous := ""
 		if existing != nil {
 			previous = existing.Body
 		}
-		body = s.Compose(previous, mr.SHA)
-	}
-	body = SummaryBody(body)
-	if _, err := prepareBody(op, body); err != nil {
-		return nil, err
+		// What Compose adds must fit too; if it does not, the summary
+		// goes without it rather than not at all.
+		if composed := SummaryBody(s.Compose(previous, mr.SHA)); utf8.RuneCountInString(composed) <= MaxNoteLength {
+			body = composed
+		}
 	}
 	res := &PostResult{}
 	switch {

@@ -98,7 +98,8 @@ func (s *Server) postSummaryNote(ctx context.Context, c *gitlab.Client, conn *st
 			return "", err
 		}
 	}
-	res, err := c.PostSummary(ctx, strconv.FormatInt(conn.ProjectID, 10), sess.IID, gitlab.Summary{Body: post.body})
+	res, err := c.PostSummary(ctx, strconv.FormatInt(conn.ProjectID, 10), sess.IID, gitlab.Summary{Body: post.body,
+		Compose: func(previous, _ string) string { return summary.WithHistory(post.body, previous, sess.StateSHA) }})
 	if err != nil {
 		return "", err
 	}
@@ -272,7 +273,7 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 			"It will be updated when the pipeline of the new head runs `recce upload`.\n\n", short(sess.StateSHA), short(sess.HeadSHA))
 	}
 	footer := "\n---\n\n" + s.reviewedLine(sess) + "\n"
-	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer), Reason: noteReason}
+	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer) - summary.HistoryReserve, Reason: noteReason}
 	if arts != nil {
 		opts.Base, opts.Current = arts.base, arts.current
 	}

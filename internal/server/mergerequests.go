@@ -157,7 +157,7 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The artifacts are parsed already; room is left for the marker line
 	// the client puts above the summary.
-	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2,
+	sum, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - summary.HistoryReserve,
 		Base: s.local.env.Base, Current: s.local.env.Current})
 	if err != nil {
 		return fmt.Errorf("render the summary: %w", err)
@@ -166,7 +166,8 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	// No commit status: this workspace was not built from the merge
 	// request's head commit, so it cannot vouch for it (the team server's
 	// sessions, issue 7, can).
-	res, err := c.PostSummary(r.Context(), strconv.FormatInt(conn.ProjectID, 10), iid, gitlab.Summary{Body: body})
+	res, err := c.PostSummary(r.Context(), strconv.FormatInt(conn.ProjectID, 10), iid, gitlab.Summary{Body: body,
+		Compose: func(previous, head string) string { return summary.WithHistory(body, previous, head) }})
 	if err != nil {
 		return gitlabError(err)
 	}

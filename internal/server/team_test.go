@@ -182,6 +182,11 @@ func TestSummaryNoteCreatedThenUpdatedWithTheCommitStatus(t *testing.T) {
 	if n := len(e.fake.UserNotes(e.project.ID, mr.IID)); n != 1 {
 		t.Errorf("%d notes on the merge request, want the one summary", n)
 	}
+	// It starts with what changed since the first upload's summary.
+	if !strings.Contains(notes[0].Body, "## Since the Previous Summary\n_Compared with the summary of commit `"+short(first)+"`._") ||
+		!strings.Contains(notes[0].Body, "| — | ⚠️ incomplete |") {
+		t.Errorf("no since-the-previous-summary section:\n%s", notes[0].Body)
+	}
 	var mrs []map[string]any
 	h.ok(200, "GET", "/api/integrations/gitlab/merge-requests", nil).json(t, &mrs)
 	for _, m := range mrs {
