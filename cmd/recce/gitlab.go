@@ -421,7 +421,7 @@ func truncate(s string, n int) string {
 type postSummaryOptions struct {
 	format, summaryFile, statusName string
 	mr                              int64
-	withStatus                      bool
+	withStatus, threads             bool
 }
 
 func (g *gitlabCLI) postSummaryCmd() *cobra.Command {
@@ -441,6 +441,12 @@ The summary comes from --summary-file (markdown rendered by recce run
 --summary; it carries its status in a <!-- recce:status=... --> line) or from
 a state file. A read_api token writes nothing and exits 1.
 
+With --threads (STATE_FILE only), also keep one resolvable thread per check
+that found a mismatch or did not complete, resolved when the check passes or
+is approved, reopened when it fails again (unless a person resolved it). With
+GitLab's "All threads must be resolved" setting, mismatches then hold the merge
+until someone looks.
+
 On a fork's merge request GitLab takes no commit status (the commit is on no
 branch of the project): the note is posted, recce says so, and the exit status
 carries the verdict instead (1 when the summary is failed).`,
@@ -452,21 +458,28 @@ carries the verdict instead (1 when the summary is failed).`,
 	f.Int64Var(&o.mr, "mr", 0, "merge request IID (default: CI_MERGE_REQUEST_IID)")
 	f.BoolVar(&o.withStatus, "commit-status", false, "also set a commit status on the merge request's head commit")
 	f.StringVar(&o.statusName, "status-name", gitlab.DefaultStatusName, "name of the commit status (never the name of a CI job: GitLab refuses it)")
+	f.BoolVar(&o.threads, "threads", false, "also keep one resolvable thread per check that found a mismatch or did not complete (needs STATE_FILE)")
 	addFormatFlag(cmd, &o.format, "text", "json")
 	return cmd
 }
 
 func (g *gitlabCLI) runPostSummary(ctx context.Context, o postSummaryOptions, args []string) error {
 	var body, gate string
+	var threads []summary.Thread
 	switch {
 	case len(args) == 1 && o.summaryFile != "":
 		return errors.New("give either --summary-file or STATE_FILE, not both")
+	case o.threads && len(args) == 0:
+		return errors.New("--threads needs STATE_FILE: a summary file does not say what each check found")
 	case len(args) == 1:
-		b, st, err := summaryFromState(args[0])
+		res, st, err := summaryFromState(args[0])
 		if err != nil {
 			return err
 		}
-		body, gate = b, st
+		body, gate = res.Markdown, st
+		if o.threads {
+			threads = res.Data.Threads()
+		}
 	case o.summaryFile != "":
 		b, err := os.ReadFile(o.summaryFile)
 		if err != nil {
@@ -511,12 +524,19 @@ func (g *gitlabCLI) runPostSummary(ctx context.Context, o postSummaryOptions, ar
 	if s.store != nil {
 		_ = s.store.RecordSummaryNote(ctx, s.conn.ProjectID, iid, res.NoteID, gitlab.BodyHash(gitlab.SummaryBody(body)), time.Now())
 	}
-	// The note is posted; the status may have failed (err).
+	// The note is posted; the status may have failed (err). The threads
+	// are notes: they go either way.
+	var tres *gitlab.ThreadsResult
+	var terr error
+	if o.threads {
+		tres, terr = s.client.SyncThreads(ctx, s.project, iid, threads)
+	}
 	if o.format == "json" {
 		out := struct {
 			*gitlab.PostResult
-			CommitStatusError string `json:"commit_status_error,omitempty"`
-		}{PostResult: res}
+			CommitStatusError string                `json:"commit_status_error,omitempty"`
+			Threads           *gitlab.ThreadsResult `json:"threads,omitempty"`
+		}{PostResult: res, Threads: tres}
 		if err != nil {
 			out.CommitStatusError = err.Error()
 		}
@@ -525,6 +545,12 @@ func (g *gitlabCLI) runPostSummary(ctx context.Context, o postSummaryOptions, ar
 		}
 	} else {
 		g.printPosted(iid, res)
+		if tres != nil {
+			fmt.Fprintf(g.a.stdout, "Threads on !%d: %d opened, %d reopened, %d edited, %d resolved; %d open.\n", iid, tres.Opened, tres.Reopened, tres.Updated, tres.Resolved, tres.Open)
+		}
+	}
+	if terr != nil {
+		return terr
 	}
 	switch {
 	case err == nil:
@@ -561,22 +587,22 @@ func (g *gitlabCLI) printPosted(iid int64, res *gitlab.PostResult) {
 
 // summaryFromState renders the summary and the gate status of a state file.
 // Wiring the summary renderer (internal/summary) is this function only: it
-// returns the markdown and gitlab.StatusSuccess or gitlab.StatusFailed.
-func summaryFromState(path string) (body, status string, err error) {
+// returns the rendering and gitlab.StatusSuccess or gitlab.StatusFailed.
+func summaryFromState(path string) (*summary.Result, string, error) {
 	st, err := check.Load(path)
 	if err != nil {
-		return "", "", err
+		return nil, "", err
 	}
 	// Room for the marker line SummaryBody puts above the summary, and for
 	// what WithHistory adds.
 	res, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - summary.HistoryReserve})
 	if err != nil {
-		return "", "", err
+		return nil, "", err
 	}
 	if summary.Status(st) == summary.StatusSuccess {
-		return res.Markdown, gitlab.StatusSuccess, nil
+		return res, gitlab.StatusSuccess, nil
 	}
-	return res.Markdown, gitlab.StatusFailed, nil
+	return res, gitlab.StatusFailed, nil
 }
 
 func (g *gitlabCLI) noteCmd() *cobra.Command {

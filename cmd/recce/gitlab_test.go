@@ -676,3 +676,33 @@ func TestGitLabPostSummarySinceThePreviousOne(t *testing.T) {
 		t.Fatalf("again: %d %s %+v", code, out, e.fake.Writes())
 	}
 }
+
+// Issue 14, point 10: post-summary --threads.
+func TestGitLabPostSummaryThreads(t *testing.T) {
+	e := newGLEnv(t)
+	state, _ := filepath.Abs("../../internal/check/testdata/reference_state_v0.json")
+	env := e.ci(e.token.Value)
+	out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", state, "--threads")
+	if code != 0 || !strings.Contains(out, "Threads on !1: 3 opened, 0 reopened, 0 edited, 0 resolved; 3 open.") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	threads := 0
+	for _, n := range e.fake.Notes(42, e.mr.IID) {
+		if n.Type == "DiscussionNote" && n.Resolvable && !n.Resolved {
+			threads++
+		}
+	}
+	if threads != 3 {
+		t.Fatalf("%d open threads", threads)
+	}
+	e.fake.ResetLog()
+	out, _, code = e.run(t, env, "", "gitlab", "post-summary", state, "--threads", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"unchanged": 3`) || len(e.fake.Writes()) != 0 {
+		t.Fatalf("again: %d %s %+v", code, out, e.fake.Writes())
+	}
+	summary := filepath.Join(t.TempDir(), "s.md")
+	os.WriteFile(summary, []byte("x\n"), 0o600)
+	if _, errOut, code := e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--threads"); code != 1 || !strings.Contains(errOut, "--threads needs STATE_FILE") {
+		t.Fatalf("summary file: %d %s", code, errOut)
+	}
+}

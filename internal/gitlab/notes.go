@@ -355,11 +355,21 @@ func (c *Client) findNote(ctx context.Context, project string, iid int64, mine f
 // again, a bounded number of times.
 func (c *Client) createNote(ctx context.Context, project string, iid int64, body string, mine func(*gl.Note) bool) (*gl.Note, error) {
 	op := fmt.Sprintf("create a note on !%d", iid)
+	return c.createOnce(ctx, op, project, iid, mine, func() (*gl.Note, *gl.Response, error) {
+		return c.api.Notes.CreateMergeRequestNote(project, iid, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx, write))
+	})
+}
+
+// createOnce runs create (a POST that makes a note: a plain note, or the
+// first note of a thread) without ever making two: after a failure that
+// leaves the outcome unknown, the notes are listed for one that mine
+// recognises before create is tried again, a bounded number of times.
+func (c *Client) createOnce(ctx context.Context, op, project string, iid int64, mine func(*gl.Note) bool, create func() (*gl.Note, *gl.Response, error)) (*gl.Note, error) {
 	var last error
 	for attempt := 1; attempt <= c.policy.CreateAttempts; attempt++ {
-		n, resp, err := c.api.Notes.CreateMergeRequestNote(project, iid, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx, write))
+		n, resp, err := create()
 		if err == nil {
-			if resp.StatusCode == http.StatusAccepted || n.ID == 0 {
+			if resp.StatusCode == http.StatusAccepted || n == nil || n.ID == 0 {
 				return nil, &Error{Op: op, Kind: KindBadRequest,
 					Message: "GitLab ran the body as quick actions and created no note",
 					Hint:    "this is a bug in recce: please report it"}

@@ -69,6 +69,7 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 		s.log.Info("summary not posted: the GitLab token is read-only (read_api)", "iid", p.IID)
 		return nil
 	}
+	s.withReviewApprovals(ctx, sess, st)
 	post, err := s.renderSessionSummary(sess, st, arts)
 	if err != nil {
 		return permanent(err)
@@ -77,7 +78,38 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return err
 	}
-	return s.setSessionStatus(ctx, c, sess, post, link)
+	if err := s.setSessionStatus(ctx, c, sess, post, link); err != nil {
+		return err
+	}
+	if s.opts.GitLab.Threads && post.threads != nil {
+		// Idempotent: threads are found by their markers, nothing is
+		// written for one already as it should be.
+		if _, err := c.SyncThreads(ctx, strconv.FormatInt(sess.ProjectID, 10), sess.IID, post.threads); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withReviewApprovals takes into st the approvals reviewers made in the
+// session's review of this upload (the summary and the threads say them).
+func (s *Server) withReviewApprovals(ctx context.Context, sess *store.Session, st *check.State) {
+	data, _, err := s.opts.Store.LoadSessionWorkspaceVersion(ctx, sess.ProjectID, sess.IID)
+	var snap Snapshot
+	if err != nil || data == nil || json.Unmarshal(data, &snap) != nil || uploadOf(snap.Source) != fmt.Sprintf("upload:%d", sess.Revision) {
+		return
+	}
+	approved := map[string]bool{}
+	for _, c := range snap.Checks {
+		approved[c.CheckID] = c.IsChecked
+	}
+	for i, c := range st.Checks {
+		if a, ok := approved[c.CheckID]; ok && a != c.IsChecked {
+			cc := *c
+			cc.IsChecked = a
+			st.Checks[i] = &cc
+		}
+	}
 }
 
 // postSummaryNote creates or edits the session's summary note, unless the
@@ -258,6 +290,9 @@ type sessionPost struct {
 	body        string
 	sha, state  string
 	description string
+	// threads are the checks' threads (nil for an outdated session or an
+	// upload the server could not use: they stay as they are).
+	threads []summary.Thread
 }
 
 // outdatedStatus is the commit status description on a new head.
@@ -305,6 +340,7 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 		post.sha, post.state, post.description = sess.StateSHA, gitlab.StatusFailed, "recce could not use the upload: see the summary note"
 	default:
 		post.sha, post.state, post.description = sess.StateSHA, res.Data.Status, res.Data.Headline
+		post.threads = res.Data.Threads()
 	}
 	return post, nil
 }

@@ -766,3 +766,40 @@ func TestAnUploadWhoseBlobVanishedIsRecordedOnTheRetry(t *testing.T) {
 		t.Fatalf("the retry: %+v %v", sess, err)
 	}
 }
+
+// Issue 14, point 10, for sessions: with --threads, one resolvable thread
+// per check that did not complete or found a mismatch, resolved when a
+// reviewer approves the check in the session, through the job queue.
+func TestThreadsOfASession(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.GitLab.Threads = true })
+	e := connected(t, h)
+	mr := e.mrs[0]
+	h.upload(mr.IID, stateFile(t, mr.IID, lineageCheck, rowCountCheck), e.pipeline([]*harness{h}, mr)...)
+	waitFor(t, "the summary", func() bool { return e.lastStatus(mr.SHA).State == "failed" && h.pendingJobs() == 0 })
+	threads := func() []gitlabtest.Note {
+		var out []gitlabtest.Note
+		for _, n := range e.fake.Notes(e.project.ID, mr.IID) {
+			if n.Type == "DiscussionNote" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	th := threads()
+	if len(th) != 1 || th[0].Resolved || !strings.Contains(th[0].Body, gitlab.ThreadMarker(rowCountCheck.CheckID)) || !strings.Contains(th[0].Body, "Did not complete") {
+		t.Fatalf("threads: %+v", th)
+	}
+	// The job again: nothing new, nothing written.
+	e.fake.ResetLog()
+	h.enqueueSummary(e, mr.IID)
+	waitFor(t, "the job", func() bool { return h.pendingJobs() == 0 })
+	if w := e.fake.Writes(); len(w) != 0 {
+		t.Fatalf("writes: %+v", w)
+	}
+	// A reviewer approves the check in the session: the thread is resolved.
+	h.ok(200, "POST", fmt.Sprintf("/api/mr/%d/checks/%s/approve", mr.IID, rowCountCheck.CheckID), map[string]any{"approved": true})
+	waitFor(t, "the resolved thread", func() bool { th := threads(); return len(th) == 1 && th[0].Resolved && h.pendingJobs() == 0 })
+	if th := threads(); !strings.Contains(th[0].Body, "Approved in recce") {
+		t.Errorf("thread after the approval: %+v", th[0])
+	}
+}
