@@ -334,6 +334,7 @@ func printSchemaDiff(w io.Writer, nodes []*lineage.Node) error {
 type debugCheck struct {
 	Name    string `json:"name"`
 	OK      bool   `json:"ok"`
+	Warning bool   `json:"warning,omitempty"` // OK, but worth a look (stale base artifacts)
 	Message string `json:"message"`
 	Hint    string `json:"hint,omitempty"`
 }
@@ -358,8 +359,11 @@ func (a *app) debugCmd() *cobra.Command {
 				t := term.NewTable(a.stdout)
 				for _, c := range checks {
 					mark := term.Green(a.stdout, "✓")
-					if !c.OK {
+					switch {
+					case !c.OK:
 						mark = term.Red(a.stdout, "✗")
+					case c.Warning:
+						mark = term.Yellow(a.stdout, "!")
 					}
 					t.Row(mark, c.Name, c.Message)
 					if c.Hint != "" {
@@ -415,5 +419,6 @@ func (a *app) debugChecks(ctx context.Context) []debugCheck {
 	} else {
 		checks = append(checks, debugCheck{Name: "checks config", OK: true, Message: cfg + " not found: the default checks will run (row counts of modified table models, schema diff)"})
 	}
+	checks = append(checks, a.debugBase()...)
 	return append(checks, a.debugWarehouse(ctx)...)
 }

@@ -78,7 +78,7 @@ stored by "recce gitlab connect".`,
 	pf.StringVar(&g.databaseURL, "database-url", "", "the team server's PostgreSQL database (default: RECCE_DATABASE_URL, else SQLite in the data directory)")
 	pf.BoolVar(&g.debug, "debug", false, "log each GitLab request (method, path, status) to standard error")
 	pf.BoolVar(&g.allowLinkLocal, "allow-link-local-gitlab", false, "let the GitLab URL lead to a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254), refused by default")
-	cmd.AddCommand(g.doctorCmd(), g.mrsCmd(), g.postSummaryCmd(), g.noteCmd(), g.connectCmd(), g.disconnectCmd(), g.syncCmd())
+	cmd.AddCommand(g.doctorCmd(), g.mrsCmd(), g.postSummaryCmd(), g.noteCmd(), g.connectCmd(), g.disconnectCmd(), g.syncCmd(), g.fetchBaseCmd())
 	return cmd
 }
 
@@ -417,89 +417,95 @@ func truncate(s string, n int) string {
 
 // ---- post-summary and note ----
 
+// postSummaryOptions are the flags of recce gitlab post-summary.
+type postSummaryOptions struct {
+	format, summaryFile, statusName string
+	mr                              int64
+	withStatus, threads             bool
+}
+
 func (g *gitlabCLI) postSummaryCmd() *cobra.Command {
-	var format, summaryFile string
-	var mr int64
-	var withStatus bool
+	var o postSummaryOptions
 	cmd := &cobra.Command{
 		Use:   "post-summary [STATE_FILE]",
 		Short: "Post the summary as one note on the merge request, edited in place on later runs",
 		Long: `Post the validation summary on the merge request as ONE note, found again on
 every later run (a hidden marker and the token user's id) and edited only when
-the summary changed. With --commit-status, also set the commit status "recce"
-on the merge request's head commit: success when the state has no mismatch and
-no failed check, failed otherwise.
+the summary changed. With --commit-status, also set a commit status (named
+` + gitlab.DefaultStatusName + `, or --status-name) on the merge request's head
+commit: success when the state has no mismatch and no failed check, failed
+otherwise. The status name must not be the name of a CI job of the pipeline:
+GitLab refuses it.
 
 The summary comes from --summary-file (markdown rendered by recce run
 --summary; it carries its status in a <!-- recce:status=... --> line) or from
-a state file. A read_api token writes nothing and exits 1.`,
+a state file. A read_api token writes nothing and exits 1.
+
+With --threads (STATE_FILE only), also keep one resolvable thread per check
+that found a mismatch or did not complete, resolved when the check passes or
+is approved, reopened when it fails again (unless a person resolved it). With
+GitLab's "All threads must be resolved" setting, mismatches then hold the merge
+until someone looks.
+
+On a fork's merge request GitLab takes no commit status (the commit is on no
+branch of the project): the note is posted, recce says so, and the exit status
+carries the verdict instead (1 when the summary is failed).`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var body, gate string
-			switch {
-			case len(args) == 1 && summaryFile != "":
-				return errors.New("give either --summary-file or STATE_FILE, not both")
-			case len(args) == 1:
-				b, st, err := summaryFromState(args[0])
-				if err != nil {
-					return err
-				}
-				body, gate = b, st
-			case summaryFile != "":
-				b, err := os.ReadFile(summaryFile)
-				if err != nil {
-					return fmt.Errorf("read --summary-file: %w", err)
-				}
-				body = string(b)
-				if withStatus {
-					st, err := gitlab.SummaryStatus(body)
-					if err != nil {
-						return fmt.Errorf("--summary-file %s: %w", summaryFile, err)
-					}
-					gate = st
-				}
-			default:
-				return errors.New("nothing to post: give STATE_FILE or --summary-file FILE (render one with `recce run --summary summary.md`)")
-			}
-			if strings.TrimSpace(body) == "" {
-				return errors.New("the summary is empty")
-			}
-			if !withStatus {
-				gate = ""
-			}
-			return g.postSummary(cmd.Context(), mr, body, gate, format)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return g.runPostSummary(cmd.Context(), o, args) },
 	}
-	cmd.Flags().StringVar(&summaryFile, "summary-file", "", "markdown summary to post")
-	cmd.Flags().Int64Var(&mr, "mr", 0, "merge request IID (default: CI_MERGE_REQUEST_IID)")
-	cmd.Flags().BoolVar(&withStatus, "commit-status", false, "also set the commit status \"recce\" on the merge request's head commit")
-	addFormatFlag(cmd, &format, "text", "json")
+	f := cmd.Flags()
+	f.StringVar(&o.summaryFile, "summary-file", "", "markdown summary to post")
+	f.Int64Var(&o.mr, "mr", 0, "merge request IID (default: CI_MERGE_REQUEST_IID)")
+	f.BoolVar(&o.withStatus, "commit-status", false, "also set a commit status on the merge request's head commit")
+	f.StringVar(&o.statusName, "status-name", gitlab.DefaultStatusName, "name of the commit status (never the name of a CI job: GitLab refuses it)")
+	f.BoolVar(&o.threads, "threads", false, "also keep one resolvable thread per check that found a mismatch or did not complete (needs STATE_FILE)")
+	addFormatFlag(cmd, &o.format, "text", "json")
 	return cmd
 }
 
-// summaryFromState renders the summary and the gate status of a state file.
-// Wiring the summary renderer (internal/summary) is this function only: it
-// returns the markdown and gitlab.StatusSuccess or gitlab.StatusFailed.
-func summaryFromState(path string) (body, status string, err error) {
-	st, err := check.Load(path)
-	if err != nil {
-		return "", "", err
+func (g *gitlabCLI) runPostSummary(ctx context.Context, o postSummaryOptions, args []string) error {
+	var body, gate string
+	var threads []summary.Thread
+	switch {
+	case len(args) == 1 && o.summaryFile != "":
+		return errors.New("give either --summary-file or STATE_FILE, not both")
+	case o.threads && len(args) == 0:
+		return errors.New("--threads needs STATE_FILE: a summary file does not say what each check found")
+	case len(args) == 1:
+		res, st, err := summaryFromState(args[0])
+		if err != nil {
+			return err
+		}
+		body, gate = res.Markdown, st
+		if o.threads {
+			threads = res.Data.Threads()
+		}
+	case o.summaryFile != "":
+		b, err := os.ReadFile(o.summaryFile)
+		if err != nil {
+			return fmt.Errorf("read --summary-file: %w", err)
+		}
+		body = string(b)
+		if o.withStatus {
+			st, err := gitlab.SummaryStatus(body)
+			if err != nil {
+				return fmt.Errorf("--summary-file %s: %w", o.summaryFile, err)
+			}
+			gate = st
+		}
+	default:
+		return errors.New("nothing to post: give STATE_FILE or --summary-file FILE (render one with `recce run --summary summary.md`)")
 	}
-	// Room for the marker line SummaryBody puts above the summary.
-	res, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2})
-	if err != nil {
-		return "", "", err
+	if strings.TrimSpace(body) == "" {
+		return errors.New("the summary is empty")
 	}
-	if summary.Status(st) == summary.StatusSuccess {
-		return res.Markdown, gitlab.StatusSuccess, nil
+	if strings.TrimSpace(o.statusName) == "" {
+		return errors.New("--status-name is empty: give the commit status a name that no CI job has")
 	}
-	return res.Markdown, gitlab.StatusFailed, nil
-}
-
-// postSummary posts body on the merge request; status ("" for none) is the
-// commit status to set. The state-file and the summary-file forms both end here.
-func (g *gitlabCLI) postSummary(ctx context.Context, mrFlag int64, body, status, format string) error {
-	iid, err := g.mrIID(mrFlag)
+	if !o.withStatus {
+		gate = ""
+	}
+	iid, err := g.mrIID(o.mr)
 	if err != nil {
 		return err
 	}
@@ -508,16 +514,59 @@ func (g *gitlabCLI) postSummary(ctx context.Context, mrFlag int64, body, status,
 		return err
 	}
 	defer s.Close()
-	res, err := s.client.PostSummary(ctx, s.project, iid, gitlab.Summary{Body: body, Status: status})
-	if err != nil {
+	res, err := s.client.PostSummary(ctx, s.project, iid, gitlab.Summary{Body: body, Status: gate, StatusName: o.statusName,
+		// The note starts with what changed since the previous summary,
+		// which the previous note remembers.
+		Compose: func(previous, head string) string { return summary.WithHistory(body, previous, head) }})
+	if res == nil {
 		return err
 	}
 	if s.store != nil {
 		_ = s.store.RecordSummaryNote(ctx, s.conn.ProjectID, iid, res.NoteID, gitlab.BodyHash(gitlab.SummaryBody(body)), time.Now())
 	}
-	if format == "json" {
-		return writeJSON(g.a.stdout, res)
+	// The note is posted; the status may have failed (err). The threads
+	// are notes: they go either way.
+	var tres *gitlab.ThreadsResult
+	var terr error
+	if o.threads {
+		tres, terr = s.client.SyncThreads(ctx, s.project, iid, threads)
 	}
+	if o.format == "json" {
+		out := struct {
+			*gitlab.PostResult
+			CommitStatusError string                `json:"commit_status_error,omitempty"`
+			Threads           *gitlab.ThreadsResult `json:"threads,omitempty"`
+		}{PostResult: res, Threads: tres}
+		if err != nil {
+			out.CommitStatusError = err.Error()
+		}
+		if werr := writeJSON(g.a.stdout, out); werr != nil {
+			return werr
+		}
+	} else {
+		g.printPosted(iid, res)
+		if tres != nil {
+			fmt.Fprintf(g.a.stdout, "Threads on !%d: %d opened, %d reopened, %d edited, %d resolved; %d open.\n", iid, tres.Opened, tres.Reopened, tres.Updated, tres.Resolved, tres.Open)
+		}
+	}
+	if terr != nil {
+		return terr
+	}
+	switch {
+	case err == nil:
+		return nil
+	case gitlab.KindOf(err) == gitlab.KindNoBranch:
+		fmt.Fprintf(g.a.stderr, "%s %v\n", term.Yellow(g.a.stderr, "warning:"), err)
+		if gate == gitlab.StatusFailed {
+			return &exitError{code: 1, err: errors.New("no commit status on a fork's merge request, and the summary is failed: this job's exit status is the gate")}
+		}
+		return nil
+	}
+	return err
+}
+
+// printPosted says what post-summary did.
+func (g *gitlabCLI) printPosted(iid int64, res *gitlab.PostResult) {
 	w := g.a.stdout
 	switch res.Action {
 	case "created":
@@ -534,7 +583,26 @@ func (g *gitlabCLI) postSummary(ctx context.Context, mrFlag int64, body, status,
 		}
 		fmt.Fprintf(w, "Commit status %s: %s on %.8s (%s)\n", st.Name, paint(w, st.State), st.SHA, st.Description)
 	}
-	return nil
+}
+
+// summaryFromState renders the summary and the gate status of a state file.
+// Wiring the summary renderer (internal/summary) is this function only: it
+// returns the rendering and gitlab.StatusSuccess or gitlab.StatusFailed.
+func summaryFromState(path string) (*summary.Result, string, error) {
+	st, err := check.Load(path)
+	if err != nil {
+		return nil, "", err
+	}
+	// Room for the marker line SummaryBody puts above the summary, and for
+	// what WithHistory adds.
+	res, err := summary.Render(st, summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - summary.HistoryReserve})
+	if err != nil {
+		return nil, "", err
+	}
+	if summary.Status(st) == summary.StatusSuccess {
+		return res, gitlab.StatusSuccess, nil
+	}
+	return res, gitlab.StatusFailed, nil
 }
 
 func (g *gitlabCLI) noteCmd() *cobra.Command {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -207,7 +208,7 @@ func TestGitLabPostSummaryInAPipeline(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	st := e.fake.Statuses()
-	if len(st) != 1 || st[0].Name != "recce" || st[0].State != "success" || st[0].SHA != e.mr.SHA {
+	if len(st) != 1 || st[0].Name != gitlab.DefaultStatusName || st[0].State != "success" || st[0].SHA != e.mr.SHA {
 		t.Fatalf("statuses = %+v", st)
 	}
 	if mr := e.fake.GetMergeRequest(42, e.mr.IID); mr.State != "opened" {
@@ -310,7 +311,7 @@ func TestGitLabNote(t *testing.T) {
 		t.Fatalf("quick actions ran: %+v", mr)
 	}
 	notes := e.fake.UserNotes(42, e.mr.IID)
-	if len(notes) != 1 || notes[0].Body != "Approved in recce.\n\\/approve\n\\/close\n" {
+	if len(notes) != 1 || notes[0].Body != "Approved in recce.\n\\/approve\n\\/close" { // stored as GitLab does: no trailing newline
 		t.Fatalf("notes = %+v", notes)
 	}
 }
@@ -529,5 +530,179 @@ func TestGitLabConnectIntoTheTeamDatabase(t *testing.T) {
 	// And the same flag reaches it for the other commands.
 	if out, errOut, code := e.run(t, env, "", "gitlab", "doctor"); code != 0 || !strings.Contains(out, "usable") {
 		t.Errorf("doctor on the team database: %d %s %s", code, out, errOut)
+	}
+}
+
+// Issue 14, points 1 and 3: the documented CI job "recce" no longer
+// collides with the status; a colliding name says what to rename; on a
+// fork's merge request the note is posted and the exit status is the gate.
+func TestGitLabPostSummaryStatusNameAndFork(t *testing.T) {
+	e := newGLEnv(t)
+	e.fake.AddPipeline(e.project, "refs/merge-requests/1/head", e.mr.SHA, "running", gitlabtest.JobSpec{Name: "recce"})
+	summary := filepath.Join(t.TempDir(), "summary.md")
+	os.WriteFile(summary, []byte("## Recce\n\nA mismatch.\n\n<!-- recce:status=failed -->\n"), 0o600)
+	env := e.ci(e.token.Value)
+
+	out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status")
+	if code != 0 || !strings.Contains(out, "Commit status "+gitlab.DefaultStatusName+": failed") {
+		t.Fatalf("default name beside a job named recce: %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status", "--status-name", "recce")
+	if code != 1 || !strings.Contains(errOut, "has already been taken") || !strings.Contains(errOut, "--status-name") {
+		t.Fatalf("colliding name: %d %s", code, errOut)
+	}
+
+	fork := e.fake.AddMergeRequests(e.project, e.dev, 1)[0]
+	e.fake.UpdateMergeRequest(fork, func(m *gitlabtest.MergeRequest) { m.SourceProjectID = 99 })
+	env["CI_MERGE_REQUEST_IID"] = fmt.Sprint(fork.IID)
+	out, errOut, code = e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status")
+	if code != 1 || !strings.Contains(out, "Created summary note") || !strings.Contains(errOut, "fork") || !strings.Contains(errOut, "exit status is the gate") {
+		t.Fatalf("fork, failed: %d\n%s\n%s", code, out, errOut)
+	}
+	if n := len(e.fake.UserNotes(42, fork.IID)); n != 1 {
+		t.Fatalf("%d notes on the fork's merge request", n)
+	}
+	os.WriteFile(summary, []byte("## Recce\n\nAll good.\n\n<!-- recce:status=success -->\n"), 0o600)
+	out, errOut, code = e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--commit-status", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"commit_status_error"`) || !strings.Contains(errOut, "warning:") {
+		t.Fatalf("fork, success: %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// Issue 14, point 8: recce gitlab fetch-base in a merge request pipeline,
+// with the job's token or an access token, then recce debug.
+func TestGitLabFetchBase(t *testing.T) {
+	e := newGLEnv(t)
+	main := e.fake.AddCommits(e.project, "main", 4)
+	e.fake.UpdateMergeRequest(e.mr, func(m *gitlabtest.MergeRequest) { m.BaseSHA = main[3] })
+	manifest := fmt.Sprintf(`{"metadata":{"dbt_schema_version":"https://schemas.getdbt.com/dbt/manifest/v12.json","env":{"CI_COMMIT_SHA":%q}},"nodes":{}}`, main[1])
+	catalog := `{"metadata":{"dbt_schema_version":"https://schemas.getdbt.com/dbt/catalog/v1.json"},"nodes":{}}`
+	pl := e.fake.AddPipeline(e.project, "main", main[1], "success", gitlabtest.JobSpec{Name: "recce-base",
+		Artifacts: map[string][]byte{"target/manifest.json": []byte(manifest), "target/catalog.json": []byte(catalog)}})
+	job := e.fake.AddMergeRequestJob(e.project, e.mr.IID, e.mr.SHA, false)
+	dir := t.TempDir()
+	env := map[string]string{
+		"CI_JOB_TOKEN": job.Token, "CI_SERVER_URL": e.fake.URL, "CI_API_V4_URL": e.fake.URL + "/api/v4", "CI_PROJECT_ID": "42",
+		"CI_MERGE_REQUEST_IID": fmt.Sprint(e.mr.IID), "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+		"CI_MERGE_REQUEST_DIFF_BASE_SHA": main[3], "XDG_DATA_HOME": e.dataDir, "XDG_CONFIG_HOME": e.cfgDir,
+	}
+	out, errOut, code := e.run(t, env, "", "gitlab", "fetch-base", "--project-dir", dir)
+	if code != 0 || !strings.Contains(out, "Fetched the base artifacts of main into "+filepath.Join(dir, "target-base")) ||
+		!strings.Contains(out, "commit "+main[1][:8]) || !strings.Contains(errOut, "not of the merge request's merge base "+main[3][:8]) {
+		t.Fatalf("job token: %d\n%s\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "target-base", "manifest.json")); string(b) != manifest {
+		t.Fatalf("manifest = %q", b)
+	}
+
+	// An access token says more: the pipeline, and how far behind.
+	env["RECCE_GITLAB_TOKEN"] = e.token.Value
+	out, errOut, code = e.run(t, env, "", "gitlab", "fetch-base", "--project-dir", dir, "--format", "json")
+	var res struct {
+		PipelineID int64  `json:"pipeline_id"`
+		Commit     string `json:"commit"`
+		Behind     int    `json:"behind"`
+		Warning    string `json:"warning"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.PipelineID != pl.ID || res.Commit != main[1] || res.Behind != 2 ||
+		!strings.Contains(res.Warning, "2 commits behind") {
+		t.Fatalf("access token: %d\n%s\n%s", code, out, errOut)
+	}
+
+	// recce debug shows the same staleness.
+	out, _, _ = e.run(t, env, "", "debug", "--project-dir", dir, "--format", "json")
+	var dbg struct {
+		Checks []struct {
+			Name    string `json:"name"`
+			OK      bool   `json:"ok"`
+			Warning bool   `json:"warning"`
+			Message string `json:"message"`
+			Hint    string `json:"hint"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &dbg); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range dbg.Checks {
+		if c.Name == "base origin" {
+			found = c.OK && c.Warning && strings.Contains(c.Message, fmt.Sprintf("pipeline #%d", pl.ID)) && c.Hint == res.Warning
+		}
+	}
+	if !found {
+		t.Fatalf("debug: %s", out)
+	}
+}
+
+// Issue 14, point 11: the note starts with what changed since the
+// previous summary on the merge request, read from the previous note.
+func TestGitLabPostSummarySinceThePreviousOne(t *testing.T) {
+	e := newGLEnv(t)
+	st, err := check.Load("../../internal/check/testdata/reference_state_v0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first.json")
+	if err := check.Save(t.Context(), first, st); err != nil {
+		t.Fatal(err)
+	}
+	env := e.ci(e.token.Value)
+	if out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", first); code != 0 || !strings.Contains(out, "Created") {
+		t.Fatalf("first: %d %s %s", code, out, errOut)
+	}
+	// A push, and a check that now fails.
+	firstHead := e.mr.SHA
+	e.fake.UpdateMergeRequest(e.mr, func(m *gitlabtest.MergeRequest) { m.SHA = strings.Repeat("9", 40) })
+	for _, r := range st.Runs {
+		r.Status, r.Error, r.Result = check.Failed, "Binder Error: column amount not found", nil
+		break
+	}
+	second := filepath.Join(dir, "second.json")
+	if err := check.Save(t.Context(), second, st); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", second); code != 0 || !strings.Contains(out, "Updated") {
+		t.Fatalf("second: %d %s %s", code, out, errOut)
+	}
+	notes := e.fake.UserNotes(42, e.mr.IID)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, "## Since the Previous Summary\n_Compared with the summary of commit `"+firstHead[:8]+"`._") ||
+		!strings.Contains(notes[0].Body, "⚠️ incomplete |") {
+		t.Fatalf("notes: %+v", notes)
+	}
+	// The next pipeline of the same commit: nothing to write.
+	e.fake.ResetLog()
+	if out, _, code := e.run(t, env, "", "gitlab", "post-summary", second); code != 0 || !strings.Contains(out, "already up to date") || len(e.fake.Writes()) != 0 {
+		t.Fatalf("again: %d %s %+v", code, out, e.fake.Writes())
+	}
+}
+
+// Issue 14, point 10: post-summary --threads.
+func TestGitLabPostSummaryThreads(t *testing.T) {
+	e := newGLEnv(t)
+	state, _ := filepath.Abs("../../internal/check/testdata/reference_state_v0.json")
+	env := e.ci(e.token.Value)
+	out, errOut, code := e.run(t, env, "", "gitlab", "post-summary", state, "--threads")
+	if code != 0 || !strings.Contains(out, "Threads on !1: 3 opened, 0 reopened, 0 edited, 0 resolved; 3 open.") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	threads := 0
+	for _, n := range e.fake.Notes(42, e.mr.IID) {
+		if n.Type == "DiscussionNote" && n.Resolvable && !n.Resolved {
+			threads++
+		}
+	}
+	if threads != 3 {
+		t.Fatalf("%d open threads", threads)
+	}
+	e.fake.ResetLog()
+	out, _, code = e.run(t, env, "", "gitlab", "post-summary", state, "--threads", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"unchanged": 3`) || len(e.fake.Writes()) != 0 {
+		t.Fatalf("again: %d %s %+v", code, out, e.fake.Writes())
+	}
+	summary := filepath.Join(t.TempDir(), "s.md")
+	os.WriteFile(summary, []byte("x\n"), 0o600)
+	if _, errOut, code := e.run(t, env, "", "gitlab", "post-summary", "--summary-file", summary, "--threads"); code != 1 || !strings.Contains(errOut, "--threads needs STATE_FILE") {
+		t.Fatalf("summary file: %d %s", code, errOut)
 	}
 }

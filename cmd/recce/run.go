@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/recce-go/recce/internal/check"
+	"gitlab.com/recce-go/recce/internal/report"
 	"gitlab.com/recce-go/recce/internal/summary"
 	"gitlab.com/recce-go/recce/internal/term"
 )
@@ -20,6 +21,7 @@ import (
 // runOptions are the flags of recce run.
 type runOptions struct {
 	output, stateFile, summaryFile, failOn, format string
+	junit, codeQuality                             string
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -38,6 +40,10 @@ Checks that only read the artifacts (lineage_diff, schema_diff) need no
 warehouse; the others use the profile's target in profiles.yml. A check that
 cannot run is reported as incomplete, and the others still run.
 
+--junit and --codequality write GitLab's test report and Code Quality report
+(declare them as artifacts:reports:junit and artifacts:reports:codequality):
+reviewers see every check in the merge request, without any token.
+
 --fail-on chooses the exit status, the merge gate: never (the default, as
 the reference system), error (a check could not run) or mismatch (a check
 found a difference, or could not run).
@@ -47,7 +53,8 @@ its title and branches, CI_PROJECT_PATH, CI_PROJECT_URL) is recorded in the
 state file.`,
 		Example: `  recce run
   recce run --summary summary.md --fail-on mismatch
-  recce run --state-file recce_state.json -o recce_state.json`,
+  recce run --state-file recce_state.json -o recce_state.json
+  recce run --summary summary.md --junit recce-junit.xml --codequality recce-codequality.json`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, args []string) error {
 			switch o.failOn {
@@ -63,6 +70,8 @@ state file.`,
 	f.StringVar(&o.stateFile, "state-file", "", "re-run the checks of this state file instead of recce.yml's")
 	f.StringVar(&o.summaryFile, "summary", "", "also write the merge request summary (markdown) to this file")
 	f.StringVar(&o.failOn, "fail-on", "never", "what makes the exit status 1: never|error|mismatch")
+	f.StringVar(&o.junit, "junit", "", "also write GitLab's JUnit test report (one test case per check) to this file")
+	f.StringVar(&o.codeQuality, "codequality", "", "also write GitLab's Code Quality report (one finding per mismatch or incomplete check and model) to this file")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"never", "error", "mismatch"}, cobra.ShellCompDirectiveNoFileComp))
 	addFormatFlag(cmd, &o.format, "text", "json")
 	return cmd
@@ -182,7 +191,9 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		return fmt.Errorf("%w (is the folder writable? choose another file with -o)", err)
 	}
 	if o.summaryFile != "" {
-		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current})
+		// The file is for recce gitlab post-summary, which adds what changed
+		// since the previous summary: room is left for it.
+		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current, MaxChars: summary.DefaultMaxChars - summary.HistoryReserve})
 		if err != nil {
 			return err
 		}
@@ -192,6 +203,10 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		}); err != nil {
 			return err
 		}
+	}
+
+	if err := a.writeReports(o, st, env); err != nil {
+		return err
 	}
 
 	report := runReport{Status: summary.Status(st), StateFile: o.output, SummaryFile: o.summaryFile, Checks: []checkReport{}}
@@ -225,6 +240,24 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		return &exitError{code: 1, err: fmt.Errorf("%s found a data mismatch and %d did not complete (--fail-on mismatch)", plural(mismatches, "check", "checks"), incomplete)}
 	case o.failOn == "error" && incomplete > 0:
 		return &exitError{code: 1, err: fmt.Errorf("%s did not complete (--fail-on error)", plural(incomplete, "check", "checks"))}
+	}
+	return nil
+}
+
+// writeReports writes --junit and --codequality (internal/report), each
+// whole or not at all.
+func (a *app) writeReports(o runOptions, st *check.State, env *check.Env) error {
+	in := report.Input{State: st, Base: env.Base, Current: env.Current, Root: a.flags.projectDir, Config: a.flags.config}
+	for _, r := range []struct {
+		file  string
+		write func(io.Writer, report.Input) error
+	}{{o.junit, report.WriteJUnit}, {o.codeQuality, report.WriteCodeQuality}} {
+		if r.file == "" {
+			continue
+		}
+		if err := check.WriteFileAtomic(r.file, func(w io.Writer) error { return r.write(w, in) }); err != nil {
+			return err
+		}
 	}
 	return nil
 }

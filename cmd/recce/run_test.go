@@ -17,6 +17,7 @@ import (
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/markdown"
+	"gitlab.com/recce-go/recce/internal/report"
 	"gitlab.com/recce-go/recce/internal/summary"
 )
 
@@ -200,9 +201,37 @@ func TestRunDemoEndToEnd(t *testing.T) {
 		t.Fatalf("recce demo: %s", errOut)
 	}
 	t.Chdir(dir)
-	out, errOut, code := cli{env: map[string]string{"HOME": dir}}.run(t, "run", "--summary", "summary.md", "--fail-on", "mismatch")
+	out, errOut, code := cli{env: map[string]string{"HOME": dir}}.run(t, "run", "--summary", "summary.md", "--fail-on", "mismatch",
+		"--junit", "recce-junit.xml", "--codequality", "recce-codequality.json")
 	if code != 1 || !strings.Contains(errOut, "5 checks found a data mismatch and 0 did not complete") {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	// GitLab's reports (issue 14, point 9): five failed test cases, and
+	// findings on the models' SQL files.
+	junit, _ := os.ReadFile("recce-junit.xml")
+	if !strings.Contains(string(junit), `<testsuites name="recce" tests="5" failures="5" errors="0"`) || strings.Count(string(junit), `<failure message="data mismatch: `) != 5 {
+		t.Errorf("junit:\n%s", junit)
+	}
+	var findings []report.Finding
+	if b, err := os.ReadFile("recce-codequality.json"); err != nil || json.Unmarshal(b, &findings) != nil || len(findings) < 5 {
+		t.Fatalf("code quality: %v %+v", err, findings)
+	}
+	for _, f := range findings {
+		_, err := os.Stat(f.Location.Path)
+		switch {
+		case f.Severity != report.SeverityMismatch:
+			t.Errorf("severity: %+v", f)
+		case f.Location.Path == "recce.yml": // a query diff names no model: its entry in recce.yml
+			if f.Location.Lines.Begin < 2 {
+				t.Errorf("not at the check's entry: %+v", f)
+			}
+		case strings.Contains(f.Description, "legacy_order_summary"): // removed: its file is gone
+			if f.Location.Path != "models/marts/legacy_order_summary.sql" {
+				t.Errorf("removed model: %+v", f)
+			}
+		case err != nil || !strings.HasSuffix(f.Location.Path, ".sql"):
+			t.Errorf("finding on a file that is not the model's SQL file: %+v (%v)", f, err)
+		}
 	}
 	for _, want := range []string{"✗ mismatch  Value diff of orders", "State written to recce_state.json, summary to summary.md."} {
 		if !strings.Contains(out, want) {
@@ -409,8 +438,9 @@ func TestPostSummaryFromStateFile(t *testing.T) {
 	if mr := e.fake.GetMergeRequest(42, e.mr.IID); mr.State != "opened" {
 		t.Fatalf("a quick action ran: the merge request is %s", mr.State)
 	}
+	// What recce summary prints, with the reviewed commit in its history line.
 	want := recceOK(t, "summary", state)
-	if !strings.Contains(notes[0].Body, strings.TrimSpace(want)) {
+	if notes[0].Body != gitlab.SummaryBody(summary.WithHistory(want, "", e.mr.SHA)) {
 		t.Error("the posted note is not recce summary's output")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"gitlab.com/recce-go/recce/internal/blob"
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/demo"
+	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/secret"
 	"gitlab.com/recce-go/recce/internal/server"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -33,6 +34,8 @@ import (
 type serverFlags struct {
 	host, dataDir, review, caFile  string
 	databaseURL, artifacts, public string
+	statusName                     string
+	threads                        bool
 	port, workers, notesPerMinute  int
 	uploadsInFlight                int
 	maxUploadMB                    int64
@@ -115,6 +118,8 @@ server with Ctrl-C: runs in flight are cancelled and everything is saved.`,
 	f.BoolVar(&o.allowLinkLocal, "allow-link-local-gitlab", false, "let a GitLab URL (Settings) lead to a link-local or cloud metadata address (169.254.0.0/16, fe80::/10, fd00:ec2::254), refused by default")
 	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", nil, "address or CIDR range of a reverse proxy in front of the server, whose X-Forwarded-For names the client (repeatable; default: none, the header is ignored)")
 	f.DurationVar(&o.uploadTimeout, "upload-timeout", 15*time.Minute, "how long an upload's body may take to arrive")
+	f.StringVar(&o.statusName, "status-name", gitlab.DefaultStatusName, "name of the commit status set on merge requests (never the name of a CI job: GitLab refuses it)")
+	f.BoolVar(&o.threads, "threads", false, "also open one resolvable thread per check of a session that found a mismatch or did not complete, resolved when it passes or is approved")
 	f.BoolVar(&o.debug, "debug", false, "log every request and GitLab call (never a token or a query)")
 	f.BoolVar(&o.jsonLogs, "log-json", false, "write logs as JSON lines instead of text")
 	// How long a job claimed by an instance that died stays out of reach
@@ -192,6 +197,7 @@ func (a *app) serve(ctx context.Context, o serverFlags) error {
 
 	gl := serverGitLab
 	gl.CAFile, gl.AllowLinkLocal = o.caFile, o.allowLinkLocal
+	gl.StatusName, gl.Threads = o.statusName, o.threads
 	jobs := serverJobs
 	jobs.Workers, jobs.NotesRate = workers, store.RateLimit{Limit: o.notesPerMinute, Per: time.Minute}
 	if o.jobLease > 0 {

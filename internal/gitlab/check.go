@@ -334,6 +334,11 @@ func (c *Client) projectChecks(ctx context.Context, r *Report, project string, i
 		return
 	}
 	r.Project = &ReportProject{ID: p.ID, Path: p.PathWithNamespace, WebURL: p.WebURL}
+	if p.Archived {
+		r.add(CheckProject, false, SeverityError, "project "+p.PathWithNamespace+" is archived: GitLab refuses every write to it, whatever the role, so recce can post nothing",
+			"unarchive it (Settings > General > Advanced > Unarchive project), or connect recce to the project that replaced it")
+		return
+	}
 	r.add(CheckProject, true, SeverityInfo, "project "+p.PathWithNamespace+" (id "+fmt.Sprint(p.ID)+") is visible", "")
 
 	m, _, err := c.api.ProjectMembers.GetInheritedProjectMember(p.ID, id.User.ID, ctxOpt(ctx, read))
@@ -357,7 +362,11 @@ func (c *Client) projectChecks(ctx context.Context, r *Report, project string, i
 	case level >= 40:
 		r.add(CheckProjectRole, true, SeverityInfo, fmt.Sprintf("%s is %s on %s", id.User.Username, article(RoleName(level)), p.PathWithNamespace), "")
 	case level == 0:
-		r.add(CheckProjectRole, false, SeverityError, fmt.Sprintf("%s is not a member of %s", id.User.Username, p.PathWithNamespace),
+		msg := fmt.Sprintf("%s is not a member of %s", id.User.Username, p.PathWithNamespace)
+		if p.Visibility == gl.PublicVisibility || p.Visibility == gl.InternalVisibility {
+			msg += fmt.Sprintf(": the project is %s, so it can read it and comment, but GitLab refuses its commit statuses and webhooks", p.Visibility)
+		}
+		r.add(CheckProjectRole, false, SeverityError, msg,
 			fmt.Sprintf("ask a project Owner to add %s with the Maintainer role (Project > Manage > Members)", id.User.Username))
 	default:
 		r.add(CheckProjectRole, false, SeverityError, fmt.Sprintf("%s is %s on %s; recce needs Maintainer or Owner", id.User.Username, article(RoleName(level)), p.PathWithNamespace),

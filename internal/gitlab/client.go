@@ -13,11 +13,13 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -276,6 +278,12 @@ func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	t.metrics.Request(r.Method, resp.StatusCode, d)
 	t.log.Debug("gitlab request", append(attrs, "status", resp.StatusCode)...)
+	if bc, ok := r.Context().Value(captureKey{}).(*bodyCapture); ok && resp.StatusCode == http.StatusNotFound {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		bc.body = b
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+	}
 	return resp, nil
 }
 
@@ -287,7 +295,12 @@ type writeKey struct{}
 const (
 	read            = 0
 	write           = 1 // not safe to repeat: GitLab may have acted
-	idempotentWrite = 2 // safe to repeat (PUT of the same body, a commit status)
+	idempotentWrite = 2 // safe to repeat (PUT of the same body, a DELETE)
+	// statusWrite is a commit status: safe to repeat, and repeated on a
+	// 409, GitLab's answer while another request holds the commit's
+	// status lock (app/services/ci/create_commit_status_service.rb: it
+	// waits about 10 s for the lock, then answers 409).
+	statusWrite = 3
 )
 
 // ctxOpt is the per-call option: the context, marked with how the request may
@@ -320,8 +333,24 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return !c.policy.NoRateLimitWait, nil
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
 		return kind != write, nil
+	case resp.StatusCode == http.StatusConflict:
+		return kind == statusWrite, nil
 	}
 	return false, nil
+}
+
+type captureKey struct{}
+
+// bodyCapture holds the body of a 404 answer, which the client drops
+// (it returns gl.ErrNotFound alone) although GitLab's message tells
+// cases apart ("404 References for commit Not Found").
+type bodyCapture struct{ body []byte }
+
+// withBodyCapture returns a context under which the transport keeps the
+// body of a 404 answer (at most 64 KiB) in the returned capture.
+func withBodyCapture(ctx context.Context) (context.Context, *bodyCapture) {
+	bc := &bodyCapture{}
+	return context.WithValue(ctx, captureKey{}, bc), bc
 }
 
 // backoff is the wait before a retry: Retry-After when GitLab sends it (the

@@ -42,6 +42,15 @@ const (
 	KindRefusedAddress    Kind = "refused_address" // a link-local or metadata address
 	KindTooLong           Kind = "too_long"
 	KindOther             Kind = "other"
+
+	KindArchived        Kind = "archived"          // 403: the project is archived, every write refused
+	KindLocked          Kind = "locked"            // 403: the merge request's discussion is locked to members
+	KindNotMember       Kind = "not_member"        // 403: a public or internal project read by a non-member
+	KindStatusNameTaken Kind = "status_name_taken" // 400: a CI job of the pipeline has the status's name
+	KindNoBranch        Kind = "no_branch"         // 404: the commit is on no branch of the project (a fork's)
+	KindConflict        Kind = "conflict"          // 409: the commit status lock stayed held
+	KindURLBlocked      Kind = "url_blocked"       // 422: GitLab refuses the webhook address
+	KindNotesLimit      Kind = "notes_limit"       // 400: the merge request holds 5,000 notes
 )
 
 // Error is a GitLab failure with what to do about it. Its text never holds
@@ -72,6 +81,20 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying network or context error (never a client
 // error object, whose text is not scrubbed).
 func (e *Error) Unwrap() error { return e.err }
+
+// Permanent reports whether a failure of this kind stays until someone
+// acts (replaces the token, gives a role, unarchives the project, renames
+// the status...): repeating the same request cannot help. Rate limits,
+// server errors, timeouts and a held status lock pass.
+func (k Kind) Permanent() bool {
+	switch k {
+	case KindUnauthorized, KindTokenExpired, KindTokenRevoked, KindInsufficientScope, KindReadOnly,
+		KindForbidden, KindNotFound, KindBadRequest, KindTooLong, KindArchived, KindLocked, KindNotMember,
+		KindStatusNameTaken, KindNoBranch, KindURLBlocked, KindNotesLimit, KindInvalidJobToken:
+		return true
+	}
+	return false
+}
 
 // KindOf returns the Kind of a failure from this package (KindOther otherwise).
 func KindOf(err error) Kind {
@@ -265,6 +288,8 @@ func (c *Client) fromResponse(e *Error, er *gl.ErrorResponse) {
 		e.Message = "the token's scopes do not allow this (403 insufficient_scope)"
 		e.Hint = "create a token with the api scope at " + settings
 	case e.Status == http.StatusForbidden:
+		// Write paths replace this with explainForbidden's diagnosis
+		// (archived project, locked discussion, no membership, role).
 		e.Kind = KindForbidden
 		e.Hint = "the token's user lacks the role for this on the project: ask a project Owner for the Maintainer role"
 	case e.Status == http.StatusNotFound:
@@ -279,6 +304,9 @@ func (c *Client) fromResponse(e *Error, er *gl.ErrorResponse) {
 			e.RetryAfter = c.rateLimitWait(er.Response.Header, c.policy.MinWait)
 		}
 		e.Hint = "creating notes is limited to 60 a minute per user on gitlab.com (300 by default on self-managed): wait a minute and run the command again"
+		if er.Response != nil && er.Response.Header.Get("Retry-After") != "" {
+			e.Hint = fmt.Sprintf("GitLab asks to wait %s (Retry-After); creating notes is limited to 60 a minute per user on gitlab.com (300 by default on self-managed): run the command again then", e.RetryAfter.Round(time.Second))
+		}
 	case e.Status >= 500:
 		e.Kind = KindServer
 		e.Hint = "GitLab or a proxy in front of it failed; try again later"

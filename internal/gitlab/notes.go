@@ -31,8 +31,17 @@ const (
 	StatusFailed  = "failed"
 )
 
-// CommitStatusName is the name of the commit status recce sets.
-const CommitStatusName = "recce"
+// DefaultStatusName is the name of the commit status recce sets unless
+// told otherwise. GitLab keeps a status name unique among the jobs of the
+// pipeline it joins (app/models/generic_commit_status.rb,
+// name_uniqueness_across_types): it must not be the name of a CI job, and
+// no job of the documented .gitlab-ci.yml (recce, recce-base,
+// recce-doctor) is named like it.
+const DefaultStatusName = "recce/review"
+
+// MaxNotesPerMergeRequest is GitLab's limit on the notes of a merge
+// request, system notes included (Noteable::MAX_NOTES_LIMIT).
+const MaxNotesPerMergeRequest = 5000
 
 var statusLine = regexp.MustCompile(`(?m)^[ \t]*<!--[ \t]*recce:status=([a-z]+)[ \t]*-->[ \t]*\r?$`)
 
@@ -57,12 +66,20 @@ type Summary struct {
 	// added; it must fit GitLab's limit once that is done (the summary
 	// renderer shortens its own output by its rules; it is never cut here).
 	Body string
-	// Status, when not "", is also set as the commit status "recce" on the
-	// merge request's head commit: StatusSuccess or StatusFailed.
+	// Status, when not "", is also set as a commit status on the merge
+	// request's head commit: StatusSuccess or StatusFailed.
 	Status string
+	// StatusName names the commit status ("" for DefaultStatusName).
+	StatusName string
 	// Description of the commit status (one line, 255 characters at most);
 	// "" for a default that matches Status.
 	Description string
+	// Compose, when set, makes the body from the previous summary note's
+	// body ("" when there is none yet) and the merge request's head
+	// commit: the summary's "since the last push" section is written from
+	// what the previous note says. Body is then what Compose was given to
+	// work on, and its result is what is posted.
+	Compose func(previous, headSHA string) string
 }
 
 // PostResult is what PostSummary did.
@@ -103,10 +120,21 @@ func (c *Client) requireWrite(ctx context.Context, op string) (*Identity, error)
 	return id, nil
 }
 
-// prepareBody makes a body safe to post: quick actions neutralised, within
-// GitLab's length limit.
+// StoredBody is body as GitLab stores a merge request note, on create and
+// on update: every carriage return deleted and trailing white space
+// stripped (lib/gitlab/quick_actions/extractor.rb: content.delete!("\r"),
+// then content.rstrip; app/services/notes/create_service.rb and
+// update_service.rb keep what the extractor returns, commands or not).
+// Bodies recce sent are compared with what GitLab answers in this form:
+// byte for byte, a summary ending in a newline never matched its own note.
+func StoredBody(body string) string {
+	return strings.TrimRight(strings.ReplaceAll(body, "\r", ""), " \t\n\v\f\r\x00")
+}
+
+// prepareBody makes a body safe to post: quick actions neutralised, in the
+// form GitLab stores it, within GitLab's length limit.
 func prepareBody(op, body string) (string, error) {
-	body = markdown.NeutralizeQuickActions(body)
+	body = StoredBody(markdown.NeutralizeQuickActions(StoredBody(body)))
 	if n := utf8.RuneCountInString(body); n > MaxNoteLength {
 		return "", &Error{Op: op, Kind: KindTooLong,
 			Message: fmt.Sprintf("the body is %d characters, over GitLab's limit of %d for a note", n, MaxNoteLength),
@@ -116,13 +144,14 @@ func prepareBody(op, body string) (string, error) {
 }
 
 // SummaryBody is the body PostSummary posts for body: neutralised, with the
-// marker. The server stores its hash to tell whether a new post is needed.
+// marker, as GitLab stores it (StoredBody). The server stores its hash to
+// tell whether a new post is needed.
 func SummaryBody(body string) string {
-	body = markdown.NeutralizeQuickActions(strings.TrimRight(body, "\n"))
+	body = markdown.NeutralizeQuickActions(StoredBody(body))
 	if !strings.Contains(body, SummaryMarker) {
 		body = SummaryMarker + "\n\n" + body
 	}
-	return body + "\n"
+	return StoredBody(body)
 }
 
 // BodyHash is the hash of a posted body, for stores.
@@ -133,13 +162,14 @@ func BodyHash(body string) string {
 
 // PostSummary keeps exactly one summary note on merge request iid: it finds
 // recce's note (marker and author, over every page of notes), edits it when
-// the body changed, does nothing when it did not, creates it otherwise. With
-// s.Status it also sets the commit status "recce" on the head commit. A
+// the body changed, does nothing when it did not, creates it otherwise.
+// Bodies are compared as GitLab stores them (StoredBody). With s.Status it
+// also sets the commit status on the head commit; when that fails, the
+// note is posted all the same and the result comes back with the error. A
 // read_api token makes no write request and gets KindReadOnly.
 func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s Summary) (*PostResult, error) {
 	op := fmt.Sprintf("post the summary on !%d", iid)
-	body := SummaryBody(s.Body)
-	if _, err := prepareBody(op, body); err != nil {
+	if _, err := prepareBody(op, SummaryBody(s.Body)); err != nil {
 		return nil, err
 	}
 	if s.Status != "" && s.Status != StatusSuccess && s.Status != StatusFailed {
@@ -149,6 +179,18 @@ func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s S
 	if err != nil {
 		return nil, err
 	}
+	body := SummaryBody(s.Body)
+	if s.Compose != nil {
+		previous := ""
+		if existing != nil {
+			previous = existing.Body
+		}
+		// What Compose adds must fit too; if it does not, the summary
+		// goes without it rather than not at all.
+		if composed := SummaryBody(s.Compose(previous, mr.SHA)); utf8.RuneCountInString(composed) <= MaxNoteLength {
+			body = composed
+		}
+	}
 	res := &PostResult{}
 	switch {
 	case existing == nil:
@@ -157,12 +199,12 @@ func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s S
 			return nil, err
 		}
 		res.Action, res.NoteID = "created", n.ID
-		if n.Body != body { // found after a failed create, from an older body
+		if StoredBody(n.Body) != body { // found after a failed create, from an older body
 			if err := c.updateNote(ctx, project, iid, n.ID, body); err != nil {
 				return nil, err
 			}
 		}
-	case existing.Body == body:
+	case StoredBody(existing.Body) == body:
 		res.Action, res.NoteID = "unchanged", existing.ID
 	default:
 		if err := c.updateNote(ctx, project, iid, existing.ID, body); err != nil {
@@ -172,7 +214,7 @@ func (c *Client) PostSummary(ctx context.Context, project string, iid int64, s S
 	}
 	res.URL = fmt.Sprintf("%s#note_%d", mr.WebURL, res.NoteID)
 	if s.Status != "" {
-		st, err := c.SetCommitStatus(ctx, project, mr.SHA, s.Status, s.Description, res.URL)
+		st, err := c.SetCommitStatus(ctx, project, mr.SHA, CommitStatus{Name: s.StatusName, State: s.Status, Description: s.Description, TargetURL: res.URL})
 		if err != nil {
 			return res, err
 		}
@@ -209,10 +251,11 @@ func (c *Client) PostNote(ctx context.Context, project string, iid int64, body s
 	if err != nil {
 		return nil, err
 	}
-	// GitLab's clock may run behind ours: allow some skew.
+	// GitLab's clock may run behind ours: allow some skew. body is in the
+	// form GitLab stores (prepareBody), so the note is recognised.
 	since := time.Now().Add(-5 * time.Minute)
 	mine := func(n *gl.Note) bool {
-		return !n.System && n.Author.ID == id.User.ID && n.Body == body && n.CreatedAt != nil && n.CreatedAt.After(since)
+		return !n.System && n.Author.ID == id.User.ID && StoredBody(n.Body) == body && n.CreatedAt != nil && n.CreatedAt.After(since)
 	}
 	n, err := c.createNote(ctx, project, iid, body, mine)
 	if err != nil {
@@ -243,7 +286,7 @@ func (c *Client) PostNoteOnce(ctx context.Context, project string, iid int64, bo
 		return nil, &Error{Op: op, Kind: KindBadRequest, Message: "the body is empty"}
 	}
 	marker := NoteKeyMarker(key)
-	body, err := prepareBody(op, strings.TrimRight(body, "\n")+"\n\n"+marker+"\n")
+	body, err := prepareBody(op, StoredBody(body)+"\n\n"+marker)
 	if err != nil {
 		return nil, err
 	}
@@ -312,11 +355,21 @@ func (c *Client) findNote(ctx context.Context, project string, iid int64, mine f
 // again, a bounded number of times.
 func (c *Client) createNote(ctx context.Context, project string, iid int64, body string, mine func(*gl.Note) bool) (*gl.Note, error) {
 	op := fmt.Sprintf("create a note on !%d", iid)
+	return c.createOnce(ctx, op, project, iid, mine, func() (*gl.Note, *gl.Response, error) {
+		return c.api.Notes.CreateMergeRequestNote(project, iid, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx, write))
+	})
+}
+
+// createOnce runs create (a POST that makes a note: a plain note, or the
+// first note of a thread) without ever making two: after a failure that
+// leaves the outcome unknown, the notes are listed for one that mine
+// recognises before create is tried again, a bounded number of times.
+func (c *Client) createOnce(ctx context.Context, op, project string, iid int64, mine func(*gl.Note) bool, create func() (*gl.Note, *gl.Response, error)) (*gl.Note, error) {
 	var last error
 	for attempt := 1; attempt <= c.policy.CreateAttempts; attempt++ {
-		n, resp, err := c.api.Notes.CreateMergeRequestNote(project, iid, &gl.CreateMergeRequestNoteOptions{Body: gl.Ptr(body)}, ctxOpt(ctx, write))
+		n, resp, err := create()
 		if err == nil {
-			if resp.StatusCode == http.StatusAccepted || n.ID == 0 {
+			if resp.StatusCode == http.StatusAccepted || n == nil || n.ID == 0 {
 				return nil, &Error{Op: op, Kind: KindBadRequest,
 					Message: "GitLab ran the body as quick actions and created no note",
 					Hint:    "this is a bug in recce: please report it"}
@@ -324,6 +377,15 @@ func (c *Client) createNote(ctx context.Context, project string, iid int64, body
 			return n, nil
 		}
 		last = c.fail(op, err)
+		if ge, ok := last.(*Error); ok && ge.Status == http.StatusBadRequest && strings.Contains(ge.Message, "Maximum number of comments exceeded") {
+			ge.Kind = KindNotesLimit
+			ge.Message = fmt.Sprintf("!%d holds GitLab's maximum of %d notes (system notes included): GitLab refuses every new comment on it", iid, MaxNotesPerMergeRequest)
+			ge.Hint = "recce edits its notes in place, which still works, but cannot add one: delete old notes on the merge request, or continue the review in a new one"
+			return nil, ge
+		}
+		if KindOf(last) == KindForbidden {
+			return nil, c.explainForbidden(ctx, last, project, iid, "comment")
+		}
 		if !outcomeUnknown(KindOf(last)) || ctx.Err() != nil {
 			return nil, last
 		}
@@ -357,47 +419,81 @@ func (c *Client) updateNote(ctx context.Context, project string, iid, noteID int
 	if err != nil {
 		e := c.fail(fmt.Sprintf("update note %d on !%d", noteID, iid), err)
 		if KindOf(e) == KindForbidden {
-			e.(*Error).Hint = "only a note's author can edit it: post with the same token that created the summary"
+			return c.explainForbidden(ctx, e, project, iid, "edit")
 		}
 		return e
 	}
 	return nil
 }
 
-// SetCommitStatus sets the commit status "recce" on sha: the merge gate
-// (make it required with an external status check or "Pipelines must
-// succeed"). description "" takes a default matching state.
-func (c *Client) SetCommitStatus(ctx context.Context, project, sha, state, description, targetURL string) (*StatusResult, error) {
-	op := "set the commit status " + CommitStatusName + " on " + short(sha)
+// CommitStatus is a commit status to set.
+type CommitStatus struct {
+	Name        string // "" for DefaultStatusName
+	State       string // pending, running, success, failed...
+	Description string // "" for a default matching State
+	TargetURL   string
+}
+
+// SetCommitStatus sets a commit status on sha: the merge gate (make it
+// required with an external status check or "Pipelines must succeed").
+// GitLab's refusals come back with what to do: a name taken by a CI job of
+// the commit's pipeline, a commit on no branch of the project (a fork's
+// merge request), a role or a project that does not allow it. A 409 (the
+// status lock held by another request) is retried.
+func (c *Client) SetCommitStatus(ctx context.Context, project, sha string, st CommitStatus) (*StatusResult, error) {
+	if st.Name == "" {
+		st.Name = DefaultStatusName
+	}
+	op := fmt.Sprintf("set the commit status %q on %s", st.Name, short(sha))
 	if _, err := c.requireWrite(ctx, op); err != nil {
 		return nil, err
 	}
+	description := st.Description
 	if description == "" {
 		description = "recce: no mismatch, all checks passed"
-		if state == StatusFailed {
+		if st.State == StatusFailed {
 			description = "recce: mismatch found or a check failed; see the summary note"
 		}
 	}
 	description = oneLine(description, 255)
-	o := &gl.SetCommitStatusOptions{State: gl.BuildStateValue(state), Name: gl.Ptr(CommitStatusName), Description: gl.Ptr(description)}
-	if targetURL != "" {
-		o.TargetURL = gl.Ptr(targetURL)
+	o := &gl.SetCommitStatusOptions{State: gl.BuildStateValue(st.State), Name: gl.Ptr(st.Name), Description: gl.Ptr(description)}
+	if st.TargetURL != "" {
+		o.TargetURL = gl.Ptr(st.TargetURL)
 	}
-	// Setting the same state twice is harmless: the client may retry it.
-	_, _, err := c.api.Commits.SetCommitStatus(project, sha, o, ctxOpt(ctx, idempotentWrite))
-	if err != nil {
-		e := c.fail(op, err)
-		var ge *Error
-		if errors.As(e, &ge) && ge.Status == http.StatusBadRequest && strings.Contains(ge.Message, "Cannot transition status") {
-			// The status already is in that state: done.
-			return &StatusResult{Name: CommitStatusName, State: state, SHA: sha, Description: description}, nil
-		}
-		if KindOf(e) == KindForbidden {
-			ge.Hint = "commit statuses need the Developer role or higher: ask a project Owner for the Maintainer role"
-		}
-		return nil, e
+	result := &StatusResult{Name: st.Name, State: st.State, SHA: sha, Description: description}
+	// The 404 body tells a missing commit from a commit on no branch:
+	// capture it, the client drops it.
+	ctx, body404 := withBodyCapture(ctx)
+	_, _, err := c.api.Commits.SetCommitStatus(project, sha, o, ctxOpt(ctx, statusWrite))
+	if err == nil {
+		return result, nil
 	}
-	return &StatusResult{Name: CommitStatusName, State: state, SHA: sha, Description: description}, nil
+	e := c.fail(op, err).(*Error)
+	switch {
+	case e.Status == http.StatusBadRequest && strings.Contains(e.Message, "name has already been taken"):
+		e.Kind = KindStatusNameTaken
+		e.Message = fmt.Sprintf("GitLab refuses the commit status name %q on %s: the commit's newest pipeline has a CI job of that name, and GitLab keeps names unique within a pipeline (400: name has already been taken)", st.Name, short(sha))
+		e.Hint = fmt.Sprintf("name the status after no CI job: recce gitlab post-summary --status-name NAME (recce server: --status-name NAME); the default %q is no job name of the documented .gitlab-ci.yml. Or rename the CI job %q", DefaultStatusName, st.Name)
+	case e.Status == http.StatusBadRequest && (st.State == "pending" || st.State == "running") && strings.Contains(e.Message, "Cannot transition status via"):
+		// Only pending and running statuses are reused: posting one over
+		// the same state is refused, and means it is set already. (A
+		// finished state posted twice makes a new status: no error.)
+		return result, nil
+	case e.Kind == KindNotFound && strings.Contains(string(body404.body), "References for commit"):
+		e.Kind = KindNoBranch
+		e.Message = fmt.Sprintf("GitLab will not take a commit status on %s: the commit is on no branch of %s and has no pipeline there (404 References for commit Not Found). The merge request comes from a fork", short(sha), project)
+		e.Hint = "GitLab attaches commit statuses only to commits of the project's branches or pipelines: run recce in a merge request pipeline of the parent project (a maintainer can run the fork's merge request pipeline there) to gate the merge; meanwhile the job's exit status carries the verdict"
+	case e.Kind == KindNotFound:
+		e.Message = fmt.Sprintf("commit %s is not in project %s (404 Commit Not Found)", short(sha), project)
+		e.Hint = "check --project (CI_PROJECT_ID) and the merge request"
+	case e.Status == http.StatusConflict:
+		e.Kind = KindConflict
+		e.Message = fmt.Sprintf("another update to this commit status was in progress at each of %d tries (409)", c.policy.MaxRetries+1)
+		e.Hint = "GitLab holds a lock per commit while it writes a status: run the command again"
+	case e.Kind == KindForbidden:
+		return nil, c.explainForbidden(ctx, e, project, 0, "status")
+	}
+	return nil, e
 }
 
 // CreateWebhook creates the project hook for merge request events, with the
@@ -419,8 +515,13 @@ func (c *Client) CreateWebhook(ctx context.Context, project, hookURL, secret str
 	}, ctxOpt(ctx, write))
 	if err != nil {
 		e := c.projectErr(op, project, err)
-		if KindOf(e) == KindForbidden {
-			e.(*Error).Hint = "creating a webhook needs the Maintainer role on the project"
+		switch ge, _ := e.(*Error); {
+		case ge != nil && ge.Status == http.StatusUnprocessableEntity && strings.Contains(ge.Message, "Invalid url given"):
+			ge.Kind = KindURLBlocked
+			ge.Message = fmt.Sprintf("GitLab refuses the webhook address %s (422 Invalid url given): it is not http(s), or it points at a local or private network address, which GitLab refuses by default", hookURL)
+			ge.Hint = "give an address GitLab can reach on a public network (recce server --public-url), or have a GitLab administrator allow it: Admin > Settings > Network > Outbound requests > \"Allow requests to the local network from webhooks and integrations\" (or add the host to the allowlist below it)"
+		case KindOf(e) == KindForbidden:
+			e = c.explainForbidden(ctx, e, project, 0, "webhook")
 		}
 		return 0, c.scrubErr2(e, secret)
 	}
@@ -444,7 +545,7 @@ func (c *Client) DeleteWebhook(ctx context.Context, project string, id int64) er
 	case KindNotFound:
 		return nil
 	case KindForbidden:
-		e.(*Error).Hint = "deleting a webhook needs the Maintainer role on the project"
+		return c.explainForbidden(ctx, e, project, 0, "webhook")
 	}
 	return e
 }

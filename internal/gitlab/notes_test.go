@@ -210,7 +210,7 @@ func TestRetryPolicyRepeatsReadsNotPosts(t *testing.T) {
 	e.fake.Inject(gitlabtest.BadGateway(http.MethodPost, "/statuses", 1))
 	e.fake.ResetLog()
 	// A commit status is safe to repeat: retried.
-	if _, err := c.SetCommitStatus(t.Context(), "data/analytics", e.mr.SHA, StatusSuccess, "", ""); err != nil {
+	if _, err := c.SetCommitStatus(t.Context(), "data/analytics", e.mr.SHA, CommitStatus{State: StatusSuccess}); err != nil {
 		t.Fatalf("status not retried: %v", err)
 	}
 	// A hook creation is not.
@@ -235,7 +235,7 @@ func TestReadAPITokenMakesNoWrite(t *testing.T) {
 	if _, err := c.PostNote(t.Context(), "data/analytics", e.mr.IID, "hello"); KindOf(err) != KindReadOnly {
 		t.Fatalf("note: %v", err)
 	}
-	if _, err := c.SetCommitStatus(t.Context(), "data/analytics", e.mr.SHA, StatusFailed, "", ""); KindOf(err) != KindReadOnly {
+	if _, err := c.SetCommitStatus(t.Context(), "data/analytics", e.mr.SHA, CommitStatus{State: StatusFailed}); KindOf(err) != KindReadOnly {
 		t.Fatalf("status: %v", err)
 	}
 	if _, err := c.CreateWebhook(t.Context(), "data/analytics", "https://x.example/hook", "secret-1234"); KindOf(err) != KindReadOnly {
@@ -299,7 +299,7 @@ func TestTheFakeReallyExecutesQuickActions(t *testing.T) {
 		t.Fatalf("state = %s", st)
 	}
 	n := e.fake.UserNotes(e.project.ID, mrs[0].IID)
-	if len(n) != 1 || n[0].Body != "Done here\n" {
+	if len(n) != 1 || n[0].Body != "Done here" { // what GitLab stores: the extractor's rstrip
 		t.Fatalf("notes = %+v", n)
 	}
 	// Only commands: 202 and no note.
@@ -319,7 +319,7 @@ func TestCommitStatusFromSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := e.fake.Statuses()
-	if len(st) != 1 || st[0].Name != "recce" || st[0].State != "failed" || st[0].SHA != e.mr.SHA || st[0].TargetURL != res.URL ||
+	if len(st) != 1 || st[0].Name != DefaultStatusName || st[0].State != "failed" || st[0].SHA != e.mr.SHA || st[0].TargetURL != res.URL ||
 		strings.Contains(st[0].Description, "\n") || st[0].Description == "" {
 		t.Fatalf("statuses = %+v", st)
 	}

@@ -25,12 +25,21 @@ type SyncResult struct {
 	Cursor    time.Time `json:"cursor"`
 }
 
+// SyncOverlap is how far before its cursor a sync asks again. GitLab
+// stamps updated_at when a transaction starts, not when it commits: a
+// merge request stamped just before the newest one seen may become
+// visible only after the sync read past it. Asking again from a minute
+// earlier sees it; what is seen twice changes nothing in the store.
+const SyncOverlap = time.Minute
+
 // Sync brings the store's merge requests of a project up to date. The first
 // sync lists the opened merge requests (what there is to review); later ones
-// ask for every state with updated_after the cursor, so merges and closes are
-// seen too. The cursor is GitLab's own latest updated_at (never our clock), and
-// updated_after is inclusive, so nothing is missed at the boundary; the store
-// tells real activity from updates caused by recce's own notes.
+// ask for every state updated since the cursor, less SyncOverlap, so merges
+// and closes are seen too. The cursor is GitLab's own latest updated_at
+// (never our clock). The listing is by key (ListMergeRequests), so a merge
+// request updated during a sync of several pages shifts no page and none
+// is skipped. The store tells real activity from updates caused by recce's
+// own notes.
 func (c *Client) Sync(ctx context.Context, st SyncStore, projectID int64, onPage func(int)) (*SyncResult, error) {
 	project := fmt.Sprint(projectID)
 	cur, ok, err := st.SyncCursor(ctx, projectID)
@@ -40,7 +49,10 @@ func (c *Client) Sync(ctx context.Context, st SyncStore, projectID int64, onPage
 	opts := ListOptions{State: "opened", OnPage: onPage}
 	res := &SyncResult{Full: !ok}
 	if ok {
-		opts.State, opts.UpdatedAfter = "all", cur.UpdatedAfter
+		opts.State = "all"
+		if !cur.UpdatedAfter.IsZero() {
+			opts.UpdatedAfter = cur.UpdatedAfter.Add(-SyncOverlap)
+		}
 	}
 	mrs, err := c.ListMergeRequests(ctx, project, opts)
 	if err != nil {

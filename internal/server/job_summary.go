@@ -69,6 +69,7 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 		s.log.Info("summary not posted: the GitLab token is read-only (read_api)", "iid", p.IID)
 		return nil
 	}
+	s.withReviewApprovals(ctx, sess, st)
 	post, err := s.renderSessionSummary(sess, st, arts)
 	if err != nil {
 		return permanent(err)
@@ -77,7 +78,38 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return err
 	}
-	return s.setSessionStatus(ctx, c, sess, post, link)
+	if err := s.setSessionStatus(ctx, c, sess, post, link); err != nil {
+		return err
+	}
+	if s.opts.GitLab.Threads && post.threads != nil {
+		// Idempotent: threads are found by their markers, nothing is
+		// written for one already as it should be.
+		if _, err := c.SyncThreads(ctx, strconv.FormatInt(sess.ProjectID, 10), sess.IID, post.threads); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withReviewApprovals takes into st the approvals reviewers made in the
+// session's review of this upload (the summary and the threads say them).
+func (s *Server) withReviewApprovals(ctx context.Context, sess *store.Session, st *check.State) {
+	data, _, err := s.opts.Store.LoadSessionWorkspaceVersion(ctx, sess.ProjectID, sess.IID)
+	var snap Snapshot
+	if err != nil || data == nil || json.Unmarshal(data, &snap) != nil || uploadOf(snap.Source) != fmt.Sprintf("upload:%d", sess.Revision) {
+		return
+	}
+	approved := map[string]bool{}
+	for _, c := range snap.Checks {
+		approved[c.CheckID] = c.IsChecked
+	}
+	for i, c := range st.Checks {
+		if a, ok := approved[c.CheckID]; ok && a != c.IsChecked {
+			cc := *c
+			cc.IsChecked = a
+			st.Checks[i] = &cc
+		}
+	}
 }
 
 // postSummaryNote creates or edits the session's summary note, unless the
@@ -98,7 +130,8 @@ func (s *Server) postSummaryNote(ctx context.Context, c *gitlab.Client, conn *st
 			return "", err
 		}
 	}
-	res, err := c.PostSummary(ctx, strconv.FormatInt(conn.ProjectID, 10), sess.IID, gitlab.Summary{Body: post.body})
+	res, err := c.PostSummary(ctx, strconv.FormatInt(conn.ProjectID, 10), sess.IID, gitlab.Summary{Body: post.body,
+		Compose: func(previous, _ string) string { return summary.WithHistory(post.body, previous, sess.StateSHA) }})
 	if err != nil {
 		return "", err
 	}
@@ -115,7 +148,14 @@ func (s *Server) setSessionStatus(ctx context.Context, c *gitlab.Client, sess *s
 	if sess.CommitStatusSHA == post.sha && sess.CommitStatusState == post.state {
 		return nil
 	}
-	if _, err := c.SetCommitStatus(ctx, strconv.FormatInt(sess.ProjectID, 10), post.sha, post.state, post.description, noteURL); err != nil {
+	st := gitlab.CommitStatus{Name: s.opts.GitLab.StatusName, State: post.state, Description: post.description, TargetURL: noteURL}
+	if _, err := c.SetCommitStatus(ctx, strconv.FormatInt(sess.ProjectID, 10), post.sha, st); err != nil {
+		if gitlab.KindOf(err) == gitlab.KindNoBranch {
+			// A fork's merge request: GitLab takes no status there, now or
+			// on a retry. The note says the verdict.
+			s.log.Warn("no commit status on this merge request", "iid", sess.IID, "reason", err)
+			return nil
+		}
 		return err
 	}
 	return s.opts.Store.RecordPosted(ctx, store.Posted{ProjectID: sess.ProjectID, IID: sess.IID, CommitStatusSHA: post.sha, CommitStatusState: post.state})
@@ -250,6 +290,9 @@ type sessionPost struct {
 	body        string
 	sha, state  string
 	description string
+	// threads are the checks' threads (nil for an outdated session or an
+	// upload the server could not use: they stay as they are).
+	threads []summary.Thread
 }
 
 // outdatedStatus is the commit status description on a new head.
@@ -265,7 +308,7 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 			"It will be updated when the pipeline of the new head runs `recce upload`.\n\n", short(sess.StateSHA), short(sess.HeadSHA))
 	}
 	footer := "\n---\n\n" + s.reviewedLine(sess) + "\n"
-	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer), Reason: noteReason}
+	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer) - summary.HistoryReserve, Reason: noteReason}
 	if arts != nil {
 		opts.Base, opts.Current = arts.base, arts.current
 	}
@@ -297,6 +340,7 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 		post.sha, post.state, post.description = sess.StateSHA, gitlab.StatusFailed, "recce could not use the upload: see the summary note"
 	default:
 		post.sha, post.state, post.description = sess.StateSHA, res.Data.Status, res.Data.Headline
+		post.threads = res.Data.Threads()
 	}
 	return post, nil
 }

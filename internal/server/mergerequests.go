@@ -9,6 +9,7 @@ import (
 
 	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/store"
+	"gitlab.com/recce-go/recce/internal/summary"
 )
 
 type mergeRequestView struct {
@@ -163,7 +164,8 @@ func (s *Server) postSummary(w http.ResponseWriter, r *http.Request) error {
 	// No commit status: this workspace was not built from the merge
 	// request's head commit, so it cannot vouch for it (the team server's
 	// sessions, issue 7, can).
-	res, err := c.PostSummary(r.Context(), strconv.FormatInt(conn.ProjectID, 10), iid, gitlab.Summary{Body: body})
+	res, err := c.PostSummary(r.Context(), strconv.FormatInt(conn.ProjectID, 10), iid, gitlab.Summary{Body: body,
+		Compose: func(previous, head string) string { return summary.WithHistory(body, previous, head) }})
 	if err != nil {
 		return gitlabError(err)
 	}

@@ -197,6 +197,13 @@ type GitLabOptions struct {
 	// AllowLinkLocal lets a GitLab URL lead to a link-local or cloud
 	// metadata address (--allow-link-local-gitlab); refused otherwise.
 	AllowLinkLocal bool
+	// StatusName names the commit status set on merge requests (default
+	// gitlab.DefaultStatusName); it must not be a CI job's name.
+	StatusName string
+	// Threads: besides the summary note, one resolvable thread per check
+	// of a session that found a mismatch or did not complete, resolved
+	// when it passes or is approved (gitlab.Client.SyncThreads).
+	Threads bool
 }
 
 // Server serves the API and the web app. Create it with New, serve

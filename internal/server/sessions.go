@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,7 +226,14 @@ func (s *Server) openSessionReview(ctx context.Context, projectID, iid int64) (*
 		return nil, err
 	}
 	cfg := workspaceConfig{
-		store:   &sessionWorkspace{st: s.opts.Store, projectID: projectID, iid: iid},
+		store: &sessionWorkspace{st: s.opts.Store, projectID: projectID, iid: iid,
+			// An approval changes the summary note and the threads: the
+			// summary job brings them up to date.
+			approvalsChanged: func(ctx context.Context) {
+				if _, err := s.enqueue(ctx, newSummaryJob(projectID, iid)); err != nil {
+					s.log.Warn("the summary of an approval was not queued", "iid", iid, "error", err)
+				}
+			}},
 		initial: &Snapshot{Source: fmt.Sprintf("upload:%d:%d", sess.Revision, v.StateVersion), Checks: st.Checks, Runs: st.Runs},
 		rebase:  carryReview,
 	}
@@ -315,6 +323,22 @@ type sessionWorkspace struct {
 	projectID, iid int64
 	mu             sync.Mutex
 	version        int64
+	// approved is the approvals of the workspace last loaded or saved;
+	// approvalsChanged is called when a save changes them.
+	approved         string
+	approvalsChanged func(context.Context)
+}
+
+// approvalsOf lists a snapshot's approved checks, for comparison.
+func approvalsOf(snap *Snapshot) string {
+	var ids []string
+	for _, c := range snap.Checks {
+		if c.IsChecked {
+			ids = append(ids, c.CheckID)
+		}
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
 }
 
 func (w *sessionWorkspace) LoadWorkspace(ctx context.Context) (*Snapshot, error) {
@@ -332,6 +356,9 @@ func (w *sessionWorkspace) LoadWorkspace(ctx context.Context) (*Snapshot, error)
 	if err := json.Unmarshal(data, &snap); err != nil {
 		return nil, fmt.Errorf("the saved review of !%d cannot be read (%v): it starts again from the latest upload", w.iid, err)
 	}
+	w.mu.Lock()
+	w.approved = approvalsOf(&snap)
+	w.mu.Unlock()
 	return &snap, nil
 }
 
@@ -347,6 +374,12 @@ func (w *sessionWorkspace) SaveWorkspace(ctx context.Context, snap *Snapshot) er
 		return err
 	}
 	w.version = version
+	if a := approvalsOf(snap); a != w.approved {
+		w.approved = a
+		if w.approvalsChanged != nil {
+			w.approvalsChanged(ctx)
+		}
+	}
 	return nil
 }
 

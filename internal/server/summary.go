@@ -46,7 +46,9 @@ func (s *Server) reviewSummary(w http.ResponseWriter, r *http.Request, rv *revie
 // renderReviewSummary renders a review's state with its parsed artifacts,
 // leaving room for the marker line the GitLab client puts above it.
 func renderReviewSummary(st *check.State, env *check.Env) (*summary.Result, error) {
-	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2}
+	// Room is left for the marker line the client puts above the summary and
+	// for the history line that the next summary reads.
+	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - summary.HistoryReserve}
 	if env != nil {
 		opts.Base, opts.Current = env.Base, env.Current
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gitlab.com/recce-go/recce/internal/blob"
+	"gitlab.com/recce-go/recce/internal/gitlab"
 	"gitlab.com/recce-go/recce/internal/gitlab/gitlabtest"
 	"gitlab.com/recce-go/recce/internal/pgtest"
 	"gitlab.com/recce-go/recce/internal/store"
@@ -148,7 +149,7 @@ func TestSummaryNoteCreatedThenUpdatedWithTheCommitStatus(t *testing.T) {
 		t.Fatalf("notes: %+v", notes)
 	}
 	st := e.lastStatus(first)
-	if st.Name != "recce" || !strings.Contains(st.Description, "No data mismatch") || !strings.Contains(st.TargetURL, fmt.Sprintf("#note_%d", notes[0].ID)) {
+	if st.Name != gitlab.DefaultStatusName || !strings.Contains(st.Description, "No data mismatch") || !strings.Contains(st.TargetURL, fmt.Sprintf("#note_%d", notes[0].ID)) {
 		t.Errorf("status: %+v", st)
 	}
 	sess := h.ok(200, "GET", fmt.Sprintf("/api/mr/%d", mr.IID), nil).object(t)
@@ -180,6 +181,11 @@ func TestSummaryNoteCreatedThenUpdatedWithTheCommitStatus(t *testing.T) {
 	}
 	if n := len(e.fake.UserNotes(e.project.ID, mr.IID)); n != 1 {
 		t.Errorf("%d notes on the merge request, want the one summary", n)
+	}
+	// It starts with what changed since the first upload's summary.
+	if !strings.Contains(notes[0].Body, "## Since the Previous Summary\n_Compared with the summary of commit `"+short(first)+"`._") ||
+		!strings.Contains(notes[0].Body, "| — | ⚠️ incomplete |") {
+		t.Errorf("no since-the-previous-summary section:\n%s", notes[0].Body)
 	}
 	var mrs []map[string]any
 	h.ok(200, "GET", "/api/integrations/gitlab/merge-requests", nil).json(t, &mrs)
@@ -758,5 +764,42 @@ func TestAnUploadWhoseBlobVanishedIsRecordedOnTheRetry(t *testing.T) {
 	h.ok(202, "POST", fmt.Sprintf("/api/mr/%d/upload", mr.IID), state, append(e.pipeline([]*harness{h}, mr), "Sec-Fetch-Site", "")...)
 	if sess, err := h.store.Session(t.Context(), e.project.ID, mr.IID); err != nil || sess.Revision != 1 {
 		t.Fatalf("the retry: %+v %v", sess, err)
+	}
+}
+
+// Issue 14, point 10, for sessions: with --threads, one resolvable thread
+// per check that did not complete or found a mismatch, resolved when a
+// reviewer approves the check in the session, through the job queue.
+func TestThreadsOfASession(t *testing.T) {
+	h := newHarness(t, jaffleEnv(t), func(o *Options) { o.GitLab.Threads = true })
+	e := connected(t, h)
+	mr := e.mrs[0]
+	h.upload(mr.IID, stateFile(t, mr.IID, lineageCheck, rowCountCheck), e.pipeline([]*harness{h}, mr)...)
+	waitFor(t, "the summary", func() bool { return e.lastStatus(mr.SHA).State == "failed" && h.pendingJobs() == 0 })
+	threads := func() []gitlabtest.Note {
+		var out []gitlabtest.Note
+		for _, n := range e.fake.Notes(e.project.ID, mr.IID) {
+			if n.Type == "DiscussionNote" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	th := threads()
+	if len(th) != 1 || th[0].Resolved || !strings.Contains(th[0].Body, gitlab.ThreadMarker(rowCountCheck.CheckID)) || !strings.Contains(th[0].Body, "Did not complete") {
+		t.Fatalf("threads: %+v", th)
+	}
+	// The job again: nothing new, nothing written.
+	e.fake.ResetLog()
+	h.enqueueSummary(e, mr.IID)
+	waitFor(t, "the job", func() bool { return h.pendingJobs() == 0 })
+	if w := e.fake.Writes(); len(w) != 0 {
+		t.Fatalf("writes: %+v", w)
+	}
+	// A reviewer approves the check in the session: the thread is resolved.
+	h.ok(200, "POST", fmt.Sprintf("/api/mr/%d/checks/%s/approve", mr.IID, rowCountCheck.CheckID), map[string]any{"approved": true})
+	waitFor(t, "the resolved thread", func() bool { th := threads(); return len(th) == 1 && th[0].Resolved && h.pendingJobs() == 0 })
+	if th := threads(); !strings.Contains(th[0].Body, "Approved in recce") {
+		t.Errorf("thread after the approval: %+v", th[0])
 	}
 }

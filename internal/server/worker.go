@@ -157,14 +157,6 @@ func (e *permanentError) Unwrap() error { return e.err }
 // permanent marks an error that retrying cannot fix.
 func permanent(err error) error { return &permanentError{err} }
 
-// permanentKinds are GitLab failures that a retry of the same job cannot
-// fix: someone must act (replace the token, give a role), then retry it.
-var permanentKinds = map[gitlab.Kind]bool{
-	gitlab.KindUnauthorized: true, gitlab.KindTokenExpired: true, gitlab.KindTokenRevoked: true,
-	gitlab.KindInsufficientScope: true, gitlab.KindReadOnly: true, gitlab.KindForbidden: true,
-	gitlab.KindNotFound: true, gitlab.KindBadRequest: true, gitlab.KindTooLong: true,
-}
-
 // finishJob records the end of a run and names it for the metrics.
 func (s *Server) finishJob(j *store.Job, err error) string {
 	// The server may be closing: the outcome is recorded regardless.
@@ -189,7 +181,7 @@ func (s *Server) finishJob(j *store.Job, err error) string {
 		s.metrics.rateLimitWait("gitlab", wait)
 		outcome, serr = "deferred", s.opts.Store.DeferJob(ctx, j, s.now().Add(wait), "GitLab's rate limit: "+err.Error())
 	default:
-		f := store.Failure{Err: err, Permanent: errors.As(err, &perm) || (ge != nil && permanentKinds[ge.Kind])}
+		f := store.Failure{Err: err, Permanent: errors.As(err, &perm) || (ge != nil && ge.Kind.Permanent())}
 		got, ferr := s.opts.Store.FailJob(ctx, j, f)
 		outcome, serr = "retry", ferr
 		if got != nil && got.State == store.JobDead {

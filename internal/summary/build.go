@@ -44,6 +44,7 @@ func build(s *check.State, base, current *dbt.Artifacts) *Summary {
 		}
 		rep := CheckReport{CheckID: c.CheckID, Name: c.Name, Type: c.Type, Description: c.Description, Verdict: o.Verdict,
 			Approved: c.IsChecked, Nodes: o.Nodes, Reason: o.Reason}
+		sum.all = append(sum.all, rep)
 		switch o.Verdict {
 		case check.Mismatch:
 			sum.Checks.Mismatch++
@@ -119,6 +120,10 @@ type Lineage struct {
 	Nodes       []GraphNode `json:"nodes"`
 	// Mermaid is the graph's text ("" when there is no change).
 	Mermaid string `json:"mermaid"`
+
+	// impacted names every changed node and descendant (drawn or not),
+	// for the summary's history block.
+	impacted []string
 }
 
 // Truncated reports whether part of the graph was left out.
@@ -263,6 +268,10 @@ func buildLineage(r *lineage.Result, s *check.State, latest map[string]*check.Ru
 	}
 	l.Levels = len(levels)
 	l.Impacted = len(visited)
+	for id := range visited {
+		l.impacted = append(l.impacted, displayName(r.Node(id)))
+	}
+	sort.Strings(l.impacted)
 	if len(levels) == 0 {
 		return l
 	}

@@ -26,6 +26,7 @@ type detail struct {
 	listRows   int  // rows of the mismatch and incomplete tables
 	reasonLen  int  // characters of an error shown
 	omitDetail bool // say that details were left out
+	noHistory  bool // leave out the history line (the last resort)
 }
 
 // Render renders a state's summary, within opts.MaxChars characters.
@@ -57,6 +58,7 @@ func RenderSummary(sum *Summary, opts Options) (*Result, error) {
 	tries = append(tries,
 		detail{tableRows: 10, details: 0, graph: false, listRows: 1 << 30, reasonLen: 200, omitDetail: true},
 		detail{tableRows: 10, details: 0, graph: false, listRows: 20, reasonLen: 100, omitDetail: true},
+		detail{tableRows: 10, details: 0, graph: false, listRows: 20, reasonLen: 100, omitDetail: true, noHistory: true},
 	)
 	var md string
 	for i, d := range tries {
@@ -150,6 +152,11 @@ func renderMarkdown(s *Summary, d detail) string {
 		b.WriteString("\n### Incomplete Checks\n")
 		writeCheckList(&b, s.Incomplete, "Reason", d.listRows, func(c CheckReport) string { return code(clip(c.Reason, d.reasonLen)) })
 	}
+	// What this review found, for the next summary's "since" section
+	// (WithHistory).
+	if !d.noHistory {
+		b.WriteString("\n" + history{V: 1, Cur: s.snapshot()}.line() + "\n")
+	}
 	// Whatever slipped through above, no line may run as a quick action.
 	return markdown.NeutralizeQuickActions(b.String())
 }
@@ -182,6 +189,9 @@ func notices(s *Summary, d detail, degraded bool) []string {
 	}
 	if !d.graph && s.Lineage != nil && s.Lineage.Counts.Changed > 0 {
 		out = append(out, "lineage graph left out")
+	}
+	if d.noHistory {
+		out = append(out, "history line left out: the next summary cannot say what changed since this one")
 	}
 	return out
 }

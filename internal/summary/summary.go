@@ -102,6 +102,10 @@ type Summary struct {
 	Incomplete []CheckReport `json:"incomplete"`
 	// Notices say what the markdown left out to stay within MaxChars.
 	Notices []string `json:"notices,omitempty"`
+
+	// all is every check with its verdict (notes excepted), for the
+	// summary's history block and the merge request threads.
+	all []CheckReport
 }
 
 // Environment is a row of the Manifest Information table.

@@ -5,15 +5,27 @@
 //
 // What it reproduces: tokens (scopes, expiry, revocation, fine-grained
 // tokens, project and group access tokens as bot users) with GitLab's exact
-// 401/403 bodies; projects by id or URL-encoded path; effective membership;
-// merge requests with page-number pagination and GitLab's headers (totals left
-// out past 10,000); notes (newest first, system notes included, the 1,000,000
-// character limit, author-only edits, quick actions executed and stripped, 202
-// for a body made only of commands); commit statuses; project hooks; GET /job
-// with a JOB-TOKEN. Faults can be injected (an error after the write was
-// stored, a hang, 502s, the notes rate limit), the notes rate limit can be
-// enforced for real (SetNotesRateLimit), and every request is logged
-// (method, path, whether it wrote) so tests can assert "zero writes".
+// 401/403 bodies; projects by id or URL-encoded path, their visibility
+// (public and internal projects are readable by non-members, who may
+// comment but not set statuses) and archiving (every write refused);
+// effective membership; merge requests with page-number pagination and
+// GitLab's headers (totals left out past 10,000), locked discussions, fork
+// merge requests; notes (newest first, system notes included, stored as
+// GitLab's quick action extractor returns them, the 1,000,000 character
+// limit, 5,000 notes per merge request, author-only edits, quick actions
+// executed and stripped, 202 for a body made only of commands); resolvable
+// discussions; commit statuses attached to pipelines as GitLab does (names
+// unique across a pipeline's jobs, pending and running statuses reused);
+// pipelines, jobs and their artifacts; a linear history per branch and the
+// compare API; project hooks and GitLab's refusal of local addresses; GET
+// /job with a JOB-TOKEN. Faults can be injected (an error after the write
+// was stored, a hang, 502s, the notes rate limit, a held status lock), the
+// notes rate limit can be enforced for real (SetNotesRateLimit), and every
+// request is logged (method, path, whether it wrote) so tests can assert
+// "zero writes".
+//
+// Where the fake and GitLab differ, GitLab is right: each rule cites the
+// GitLab source file it follows (gitlabhq/gitlabhq, the public mirror).
 package gitlabtest
 
 import (
@@ -71,6 +83,14 @@ type Server struct {
 	log      []Request
 	commits  map[string]bool // every head and base commit ever seen
 
+	pipelines []*Pipeline
+	// branches is each project's branches, a linear history each, oldest
+	// commit first (AddCommits).
+	branches map[int64]map[string][]string
+	// allowLocalHooks is the admin setting "Allow requests to the local
+	// network from webhooks and integrations" (off by default, as in GitLab).
+	allowLocalHooks bool
+
 	// The notes rate limit, when set (SetNotesRateLimit).
 	notesLimit   int
 	notesWindow  time.Duration
@@ -84,6 +104,11 @@ type Server struct {
 	// LinkHost, when set, is the host put in Link headers, like a GitLab
 	// behind a proxy that does not rewrite them.
 	LinkHost string
+	// MaxNotes is how many notes a merge request holds, system notes
+	// included (5,000 on GitLab: Noteable::MAX_NOTES_LIMIT, checked in
+	// app/models/note.rb#does_not_exceed_notes_limit?). Lower it to test a
+	// client without creating 5,000 notes.
+	MaxNotes int
 
 	fixtureUser  map[string]any
 	fixtureMR    map[string]any
@@ -137,7 +162,9 @@ func New(t testing.TB, opts ...Option) *Server {
 		notes:       map[[2]int64][]*Note{},
 		jobs:        map[string]*Job{},
 		commits:     map[string]bool{},
+		branches:    map[int64]map[string][]string{},
 		TotalsLimit: 10000,
+		MaxNotes:    5000,
 	}
 	s.fixtureUser = loadObject(t, "get_user.json")
 	s.fixtureMR = loadObject(t, "get_merge_request.json")
@@ -263,18 +290,65 @@ func (s *Server) UpdateToken(tok *Token, fn func(*Token)) {
 type Project struct {
 	ID   int64
 	Path string // path_with_namespace
+	// Visibility is "private" (the default), "internal" or "public". Any
+	// signed-in user can read a public or internal project, and comment
+	// on it, with no membership (app/policies/project_policy.rb:
+	// public_user_access enables guest_access); other writes need a role.
+	Visibility string
+	// Archived projects are read only: every write answers 403
+	// (project_policy.rb: archived prevents the read-only abilities).
+	Archived bool
+	// AllThreadsMustBeResolved is the merge request setting "All threads
+	// must be resolved" (only_allow_merge_if_all_discussions_are_resolved).
+	AllThreadsMustBeResolved bool
 }
 
-// AddProject adds a project with the given id (0 for a new one).
+// AddProject adds a private project with the given id (0 for a new one).
 func (s *Server) AddProject(id int64, path string) *Project {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id == 0 {
 		id = s.id()
 	}
-	p := &Project{ID: id, Path: path}
+	p := &Project{ID: id, Path: path, Visibility: "private"}
 	s.projects[id] = p
 	return p
+}
+
+// UpdateProject changes a project under the lock (visibility, archiving).
+func (s *Server) UpdateProject(p *Project, fn func(*Project)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(p)
+}
+
+// SetAllowLocalRequestsFromWebHooks is the administrator's setting "Allow
+// requests to the local network from webhooks and integrations" (Admin >
+// Settings > Network > Outbound requests). Off, as GitLab ships, hooks to
+// loopback, private and link-local addresses are refused.
+func (s *Server) SetAllowLocalRequestsFromWebHooks(allow bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.allowLocalHooks = allow
+}
+
+// AddCommits appends n new commits to a branch of p (created if needed)
+// and returns their SHAs, oldest first. The history is linear: the
+// compare API and "is this commit on a branch" read it.
+func (s *Server) AddCommits(p *Project, branch string, n int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.branches[p.ID] == nil {
+		s.branches[p.ID] = map[string][]string{}
+	}
+	var out []string
+	for range n {
+		sha := fmt.Sprintf("%040x", 0xc0000000+s.id())
+		s.branches[p.ID][branch] = append(s.branches[p.ID][branch], sha)
+		s.commits[sha] = true
+		out = append(out, sha)
+	}
+	return out
 }
 
 // SetMember sets a user's effective access level on a project (0 removes).
@@ -305,6 +379,12 @@ type MergeRequest struct {
 	UpdatedAt    time.Time
 	Approvals    int
 	Labels       []string
+	// SourceProjectID is the fork the merge request comes from; 0 for the
+	// project itself. A fork's commits are on no branch of the project.
+	SourceProjectID int64
+	// DiscussionLocked: only project members may comment
+	// (app/policies/issuable_policy.rb: locked & ~is_project_member).
+	DiscussionLocked bool
 }
 
 // AddMergeRequests adds n opened merge requests by author, created one minute
@@ -355,14 +435,21 @@ func (s *Server) GetMergeRequest(projectID, iid int64) MergeRequest {
 	return *mr
 }
 
-// Note is a note on a merge request.
+// Note is a note on a merge request. Every note belongs to a discussion:
+// a plain note is a discussion of its own (individual_note), a
+// "DiscussionNote" starts or answers a thread that can be resolved.
 type Note struct {
-	ID        int64
-	Body      string
-	AuthorID  int64
-	System    bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID           int64
+	Body         string
+	AuthorID     int64
+	System       bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Type         string // "" for a plain note, "DiscussionNote" in a thread
+	DiscussionID string
+	Resolvable   bool
+	Resolved     bool
+	ResolvedByID int64
 }
 
 // AddNote adds a note as if author had posted it (no quick actions run).
@@ -380,6 +467,7 @@ func (s *Server) addNote(mr *MergeRequest, authorID int64, body string, system b
 		now = ns[len(ns)-1].CreatedAt.Add(time.Millisecond)
 	}
 	n := &Note{ID: s.id(), Body: body, AuthorID: authorID, System: system, CreatedAt: now, UpdatedAt: now}
+	n.DiscussionID = discussionID(n.ID)
 	s.notes[key] = append(s.notes[key], n)
 	mr.UpdatedAt = now
 	return n
@@ -403,7 +491,8 @@ func (s *Server) UserNotes(projectID, iid int64) []Note {
 	return out
 }
 
-// CommitStatus is a commit status set through the API.
+// CommitStatus is a commit status set through the API: a job of stage
+// "external" in a pipeline of the commit.
 type CommitStatus struct {
 	ID          int64
 	ProjectID   int64
@@ -412,6 +501,9 @@ type CommitStatus struct {
 	Name        string
 	Description string
 	TargetURL   string
+	Ref         string
+	PipelineID  int64
+	AuthorID    int64
 }
 
 // Statuses returns copies of the commit statuses set so far.
@@ -450,9 +542,10 @@ func (s *Server) Hooks() []Hook {
 	return copies(s.hooks)
 }
 
-// Job is a CI job, found by its CI_JOB_TOKEN while it runs.
+// Job is a CI job of a pipeline, found by its CI_JOB_TOKEN while it runs.
 type Job struct {
 	ID        int64
+	Name      string
 	ProjectID int64
 	Ref       string // the branch, or refs/merge-requests/<iid>/head for a merge request pipeline
 	SHA       string
@@ -466,6 +559,72 @@ type Job struct {
 	// Status is "running" until FinishJob; GitLab refuses the token of a
 	// job that is not running (401).
 	Status string
+	// Artifacts are the files of the job's artifacts archive, by their
+	// path in it ("target/manifest.json").
+	Artifacts map[string][]byte
+	// ArtifactsExpired: the archive is gone (expire_in passed).
+	ArtifactsExpired bool
+}
+
+// Pipeline is a CI pipeline of a commit. Commit statuses attach to one.
+type Pipeline struct {
+	ID        int64
+	IID       int64
+	ProjectID int64
+	Ref       string
+	SHA       string
+	Status    string // success, failed, running, ...
+	Source    string // push, merge_request_event, external, ...
+	CreatedAt time.Time
+	Jobs      []*Job
+}
+
+// JobSpec describes a job for AddPipeline.
+type JobSpec struct {
+	Name      string
+	Status    string // "" for the pipeline's status
+	Artifacts map[string][]byte
+}
+
+// AddPipeline adds a finished (or running) pipeline of ref at sha with the
+// given jobs and returns it. Jobs get job tokens, valid while they run.
+func (s *Server) AddPipeline(p *Project, ref, sha, status string, jobs ...JobSpec) *Pipeline {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	source := "push"
+	if strings.HasPrefix(ref, "refs/merge-requests/") {
+		source = "merge_request_event"
+	}
+	pl := s.newPipeline(p.ID, ref, sha, status, source)
+	for _, js := range jobs {
+		st := js.Status
+		if st == "" {
+			st = status
+		}
+		j := &Job{ID: s.id(), Name: js.Name, ProjectID: p.ID, Ref: ref, SHA: sha, PipelineID: pl.ID, PipelineIID: pl.IID,
+			PipelineSource: source, Status: st, Artifacts: js.Artifacts}
+		j.Token = fmt.Sprintf("glcbt-fake%010d", j.ID)
+		s.jobs[j.Token] = j
+		pl.Jobs = append(pl.Jobs, j)
+	}
+	return pl
+}
+
+// newPipeline records a pipeline. Called with the lock held.
+func (s *Server) newPipeline(projectID int64, ref, sha, status, source string) *Pipeline {
+	pl := &Pipeline{ID: s.id(), ProjectID: projectID, Ref: ref, SHA: sha, Status: status, Source: source,
+		CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	pl.IID = pl.ID % 1000
+	s.pipelines = append(s.pipelines, pl)
+	s.commits[sha] = true
+	return pl
+}
+
+// UpdateJob changes a job under the lock (expire its artifacts, say).
+func (s *Server) UpdateJob(j *Job, fn func(*Job)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(j)
 }
 
 // AddJob adds a running job of a branch pipeline and returns it with its
@@ -489,10 +648,11 @@ func (s *Server) AddMergeRequestJob(p *Project, iid int64, sha string, mergedRes
 func (s *Server) addJob(p *Project, ref, sha, source string) *Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j := &Job{ID: s.id(), ProjectID: p.ID, Ref: ref, SHA: sha, PipelineID: s.id(), PipelineSource: source, Status: "running"}
-	j.PipelineIID = j.PipelineID % 1000
+	pl := s.newPipeline(p.ID, ref, sha, "running", source)
+	j := &Job{ID: s.id(), Name: "recce", ProjectID: p.ID, Ref: ref, SHA: sha, PipelineID: pl.ID, PipelineIID: pl.IID, PipelineSource: source, Status: "running"}
 	j.Token = fmt.Sprintf("glcbt-fake%010d", j.ID)
 	s.jobs[j.Token] = j
+	pl.Jobs = append(pl.Jobs, j)
 	return j
 }
 
@@ -549,6 +709,9 @@ type Fault struct {
 	Method string // "" matches any method
 	Path   string // substring of the API path, "" matches any
 	Times  int    // how many matching requests it affects (0 means 1)
+	// After lets the first After matching requests through untouched: a
+	// fault on the second page of a listing, for example.
+	After int
 
 	// Status, when not 0, is answered (with Body and Header) instead of the
 	// real answer.
@@ -570,7 +733,7 @@ type Fault struct {
 	// (Delay, Status, or the real answer).
 	Gate *Gate
 
-	hits int
+	hits, passed int
 }
 
 // Gate holds the requests of a Fault until Release. Make one with NewGate.
@@ -622,6 +785,17 @@ func NotesRateLimited(times int) Fault {
 	return Fault{Method: http.MethodPost, Path: "/notes", Times: times, Status: http.StatusTooManyRequests, Body: NotesRateLimitBody}
 }
 
+// CommitStatusLockedBody is GitLab's answer while another request holds
+// the commit's status lock (app/services/ci/create_commit_status_service.rb,
+// FailedToObtainLockError, rendered by lib/api/commit_statuses.rb's conflict!).
+const CommitStatusLockedBody = `{"message":"Another update to this commit status is in progress"}`
+
+// CommitStatusLocked answers the next times commit status posts with 409,
+// as GitLab does when it could not take the lock within its own retries.
+func CommitStatusLocked(times int) Fault {
+	return Fault{Method: http.MethodPost, Path: "/statuses/", Times: times, Status: http.StatusConflict, Body: CommitStatusLockedBody}
+}
+
 // BadGateway answers 502 (as a load balancer in front of GitLab does) to the
 // next times requests matching method and path.
 func BadGateway(method, path string, times int) Fault {
@@ -635,6 +809,10 @@ func (s *Server) takeFault(method, path string) *Fault {
 			continue
 		}
 		if (f.Method == "" || f.Method == method) && strings.Contains(path, f.Path) {
+			if f.passed < f.After {
+				f.passed++
+				continue
+			}
 			f.hits++
 			c := *f
 			return &c

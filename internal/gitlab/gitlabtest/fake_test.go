@@ -284,3 +284,59 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+func post(t *testing.T, f *gitlabtest.Server, path, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.URL+"/api/v4"+path, strings.NewReader(body))
+	req.Header.Set("PRIVATE-TOKEN", token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// The answers GitLab's source gives for the cases of issue 14, byte for
+// byte: each is cited in the handler that writes it.
+func TestAnswersOfGitLabsSource(t *testing.T) {
+	f := gitlabtest.New(t)
+	bot := f.AddUser("bot")
+	p := f.AddProject(42, "data/analytics")
+	f.SetMember(p, bot, gitlabtest.Maintainer)
+	tok := f.AddToken(bot, "t", []string{"api"}, "").Value
+	mr := f.AddMergeRequests(p, bot, 1)[0]
+	f.AddPipeline(p, "feature-1", mr.SHA, "running", gitlabtest.JobSpec{Name: "recce"})
+
+	cases := []struct {
+		path, body string
+		status     int
+		want       string
+	}{
+		{"/projects/42/statuses/" + mr.SHA, `{"state":"success","name":"recce"}`, 400, `{"message":{"name":["has already been taken"]}}`},
+		{"/projects/42/statuses/" + mr.SHA, `{"state":"pending","name":"other"}`, 201, `"status":"pending"`},
+		{"/projects/42/statuses/" + mr.SHA, `{"state":"pending","name":"other"}`, 400, `{"message":"Cannot transition status via :enqueue from :pending (Reason(s): Status cannot transition via \"enqueue\")"}`},
+		{"/projects/42/hooks", `{"url":"http://192.168.1.5/hook"}`, 422, `{"error":"Invalid url given"}`},
+		{"/projects/42/merge_requests/1/notes", `{"body":"` + strings.Repeat("a", gitlabtest.MaxNoteLength+1) + `"}`, 400,
+			`{"message":"400 Bad request - Note {:note=\u003e[\"is too long (maximum is 1000000 characters)\"]}"}`},
+		{"/projects/42/merge_requests/1/notes", `{"body":"Stored\r\nas GitLab does \t\r\n\n"}`, 201, `"body":"Stored\nas GitLab does"`},
+	}
+	for _, c := range cases {
+		status, body := post(t, f, c.path, tok, c.body)
+		if status != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("POST %s: %d %s, want %d %s", c.path, status, body, c.status, c.want)
+		}
+	}
+	fork := f.AddMergeRequests(p, bot, 1)[0]
+	f.UpdateMergeRequest(fork, func(m *gitlabtest.MergeRequest) { m.SourceProjectID = 7 })
+	if status, body := post(t, f, "/projects/42/statuses/"+fork.SHA, tok, `{"state":"success"}`); status != 404 || body != `{"message":"404 References for commit Not Found"}` {
+		t.Errorf("fork: %d %s", status, body)
+	}
+	f.MaxNotes = 1
+	if status, body := post(t, f, "/projects/42/merge_requests/1/notes", tok, `{"body":"x"}`); status != 400 ||
+		body != `{"message":"400 Bad request - Note {:base=\u003e[\"Maximum number of comments exceeded\"]}"}` {
+		t.Errorf("notes limit: %d %s", status, body)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,13 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"gitlab.com/recce-go/recce/internal/markdown"
 )
-
-// MaxNoteLength is GitLab's limit on a note body, in characters.
-const MaxNoteLength = 1_000_000
 
 // recorder captures the status for the request log.
 type recorder struct {
@@ -220,6 +213,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		s.getJob(w, r)
 		return
 	}
+	// The job artifacts endpoints take a CI job token too
+	// (lib/api/ci/job_artifacts.rb: job_token_allowed: true); no other
+	// endpoint the fake serves does.
+	if r.Header.Get("JOB-TOKEN") != "" {
+		s.jobTokenRoute(w, r, seg)
+		return
+	}
 	c, ok := s.authenticate(w, r)
 	if !ok {
 		return
@@ -248,14 +248,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 		return
 	}
 	p := s.findProject(seg[1])
-	level := 0
+	acc := access{caller: c}
 	if p != nil {
-		level = s.members[[2]int64{p.ID, c.user.ID}]
-		if c.user.Admin {
-			level = max(level, 60)
-		}
+		acc = s.accessTo(p, c)
 	}
-	if p == nil || level == 0 {
+	if p == nil || !acc.read {
 		message(w, http.StatusNotFound, "404 Project Not Found")
 		return
 	}
@@ -270,7 +267,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	}
 	switch {
 	case len(rest) == 0 && r.Method == http.MethodGet:
-		s.getProject(w, p, level)
+		s.getProject(w, p, acc.level)
 	case len(rest) == 3 && rest[0] == "members" && rest[1] == "all" && r.Method == http.MethodGet:
 		s.getMember(w, p, rest[2])
 	case len(rest) == 1 && rest[0] == "merge_requests" && r.Method == http.MethodGet:
@@ -278,16 +275,63 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, path string) {
 	case len(rest) == 2 && rest[0] == "merge_requests" && r.Method == http.MethodGet:
 		s.getMR(w, p, rest[1])
 	case len(rest) >= 3 && rest[0] == "merge_requests" && rest[2] == "notes":
-		s.notesRoute(w, r, p, c, level, rest[1], rest[3:])
+		s.notesRoute(w, r, p, acc, rest[1], rest[3:])
+	case len(rest) >= 3 && rest[0] == "merge_requests" && rest[2] == "discussions":
+		s.discussionsRoute(w, r, p, acc, rest[1], rest[3:])
 	case len(rest) == 2 && rest[0] == "statuses" && r.Method == http.MethodPost:
-		s.setStatus(w, r, p, level, rest[1])
+		s.setStatus(w, r, p, acc, rest[1])
 	case len(rest) == 1 && rest[0] == "hooks":
-		s.hooksRoute(w, r, p, level)
+		s.hooksRoute(w, r, p, acc)
 	case len(rest) == 2 && rest[0] == "hooks" && r.Method == http.MethodDelete:
-		s.deleteHook(w, p, level, rest[1])
+		s.deleteHook(w, p, acc, rest[1])
+	case len(rest) == 1 && rest[0] == "pipelines" && r.Method == http.MethodGet:
+		s.listPipelines(w, r, p)
+	case len(rest) == 3 && rest[0] == "pipelines" && rest[2] == "jobs" && r.Method == http.MethodGet:
+		s.listPipelineJobs(w, r, p, rest[1])
+	case len(rest) >= 4 && rest[0] == "jobs" && rest[1] == "artifacts" && r.Method == http.MethodGet:
+		s.artifactByRef(w, r, p, rest[2:])
+	case len(rest) >= 4 && rest[0] == "jobs" && rest[2] == "artifacts" && r.Method == http.MethodGet:
+		s.artifactByJob(w, p, rest[1], rest[3:])
+	case len(rest) == 2 && rest[0] == "repository" && rest[1] == "compare" && r.Method == http.MethodGet:
+		s.compare(w, r, p)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "404 Not Found"})
 	}
+}
+
+// access is what a caller may do on a project.
+type access struct {
+	caller caller
+	level  int  // effective access level, 0 for no membership
+	read   bool // a member, an administrator, or a public or internal project
+}
+
+// member: the user is on the project's team, whatever the role
+// (issuable_policy.rb's is_project_member).
+func (a access) member() bool { return a.level > 0 }
+
+// canComment: create_note needs guest access, which public and internal
+// projects give every signed-in user (project_policy.rb).
+func (a access) canComment() bool { return a.read }
+
+func (s *Server) accessTo(p *Project, c caller) access {
+	a := access{caller: c, level: s.members[[2]int64{p.ID, c.user.ID}]}
+	if c.user.Admin {
+		a.level = max(a.level, 60)
+	}
+	a.read = a.level > 0 || p.Visibility == "public" || p.Visibility == "internal"
+	return a
+}
+
+// refuseArchived answers 403 to a write on an archived project and
+// reports whether it did (project_policy.rb: rule { archived } prevents
+// every write ability, whatever the role).
+func refuseArchived(w http.ResponseWriter, p *Project) bool {
+	if p.Archived {
+		message(w, http.StatusForbidden, "403 Forbidden")
+		return true
+	}
+	return false
 }
 
 func (s *Server) findProject(idOrPath string) *Project {
@@ -355,12 +399,18 @@ func (s *Server) getProject(w http.ResponseWriter, p *Project, level int) {
 	// permissions are null when access comes through a shared group: GitLab
 	// clients must prefer members/all. The fake always leaves group_access
 	// null, like a project in a personal namespace.
+	var projectAccess any
+	if level > 0 {
+		projectAccess = map[string]any{"access_level": level, "notification_level": 3}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": p.ID, "name": name, "path": name, "path_with_namespace": p.Path,
 		"name_with_namespace": strings.ReplaceAll(p.Path, "/", " / "),
 		"web_url":             s.projectWebURL(p), "default_branch": "main",
+		"visibility": p.Visibility, "archived": p.Archived,
+		"only_allow_merge_if_all_discussions_are_resolved": p.AllThreadsMustBeResolved,
 		"permissions": map[string]any{
-			"project_access": map[string]any{"access_level": level, "notification_level": 3},
+			"project_access": projectAccess,
 			"group_access":   nil,
 		},
 	})
@@ -389,6 +439,21 @@ func (s *Server) mrJSON(mr *MergeRequest, p *Project, base map[string]any) map[s
 	m["title"], m["state"], m["draft"], m["work_in_progress"] = mr.Title, mr.State, mr.Draft, mr.Draft
 	m["source_branch"], m["target_branch"], m["sha"] = mr.SourceBranch, mr.TargetBranch, mr.SHA
 	m["source_project_id"], m["target_project_id"] = p.ID, p.ID
+	if mr.SourceProjectID != 0 {
+		m["source_project_id"] = mr.SourceProjectID
+	}
+	m["discussion_locked"] = mr.DiscussionLocked
+	// lib/api/entities/merge_request_basic.rb: blocking_discussions_resolved,
+	// and detailed_merge_status "discussions_not_resolved" when the
+	// project's "All threads must be resolved" setting blocks the merge.
+	resolved := s.threadsResolved(p, mr)
+	m["blocking_discussions_resolved"] = resolved
+	if mr.State == "opened" {
+		m["detailed_merge_status"] = "mergeable"
+		if p.AllThreadsMustBeResolved && !resolved {
+			m["detailed_merge_status"] = "discussions_not_resolved"
+		}
+	}
 	m["created_at"], m["updated_at"] = mr.CreatedAt.Format(time.RFC3339Nano), mr.UpdatedAt.Format(time.RFC3339Nano)
 	m["web_url"] = fmt.Sprintf("%s/-/merge_requests/%d", s.projectWebURL(p), mr.IID)
 	m["labels"] = append([]string{}, mr.Labels...)
@@ -414,21 +479,26 @@ func (s *Server) listMRs(w http.ResponseWriter, r *http.Request, p *Project) {
 	if state == "" {
 		state = "all"
 	}
-	var after time.Time
-	if v := q.Get("updated_after"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "updated_after is invalid"})
-			return
+	// IssuableFinder: updated_after is updated_at >= it, updated_before
+	// updated_at <= it (app/finders/issuable_finder.rb, by_updated_at).
+	bounds := map[string]time.Time{}
+	for _, name := range []string{"updated_after", "updated_before"} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": name + " is invalid"})
+				return
+			}
+			bounds[name] = t
 		}
-		after = t
 	}
+	after, before := bounds["updated_after"], bounds["updated_before"]
 	var items []*MergeRequest
 	for _, mr := range s.mrs[p.ID] {
 		if state != "all" && mr.State != state {
 			continue
 		}
-		if !after.IsZero() && mr.UpdatedAt.Before(after) { // inclusive, as GitLab
+		if (!after.IsZero() && mr.UpdatedAt.Before(after)) || (!before.IsZero() && mr.UpdatedAt.After(before)) {
 			continue
 		}
 		items = append(items, mr)
@@ -537,310 +607,6 @@ func (s *Server) paginate(w http.ResponseWriter, r *http.Request, total int) pag
 	return pageWindow{from, to}
 }
 
-// ---- notes ----
-
-func (s *Server) noteJSON(n *Note, mr *MergeRequest) map[string]any {
-	author := s.users[n.AuthorID]
-	a := map[string]any{"id": n.AuthorID}
-	if author != nil {
-		a = map[string]any{"id": author.ID, "username": author.Username, "name": author.Name, "state": "active", "web_url": s.URL + "/" + author.Username}
-	}
-	return map[string]any{
-		"id": n.ID, "type": nil, "body": n.Body, "attachment": nil, "author": a,
-		"created_at": n.CreatedAt.Format(time.RFC3339Nano), "updated_at": n.UpdatedAt.Format(time.RFC3339Nano),
-		"system": n.System, "noteable_id": mr.ID, "noteable_type": "MergeRequest", "project_id": mr.ProjectID,
-		"noteable_iid": mr.IID, "resolvable": false, "confidential": false, "internal": false,
-	}
-}
-
-// formValue reads a parameter from a JSON or form body (the client sends JSON).
-func formValue(r *http.Request, name string) (string, bool) {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "application/json" {
-		var m map[string]any
-		b, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(strings.NewReader(string(b)))
-		if json.Unmarshal(b, &m) == nil {
-			if v, ok := m[name]; ok && v != nil {
-				switch v := v.(type) {
-				case string:
-					return v, true
-				default:
-					return fmt.Sprint(v), true
-				}
-			}
-		}
-		return "", false
-	}
-	if err := r.ParseForm(); err == nil {
-		if vs, ok := r.Form[name]; ok {
-			return vs[0], true
-		}
-	}
-	return "", false
-}
-
-func (s *Server) notesRoute(w http.ResponseWriter, r *http.Request, p *Project, c caller, level int, iidStr string, rest []string) {
-	iid, _ := strconv.ParseInt(iidStr, 10, 64)
-	mr := s.findMR(p.ID, iid)
-	if mr == nil {
-		message(w, http.StatusNotFound, "404 Not found")
-		return
-	}
-	key := [2]int64{p.ID, iid}
-	switch {
-	case len(rest) == 0 && r.Method == http.MethodGet:
-		notes := append([]*Note(nil), s.notes[key]...)
-		q := r.URL.Query()
-		asc := q.Get("sort") == "asc"
-		byUpdated := q.Get("order_by") == "updated_at"
-		sort.SliceStable(notes, func(i, j int) bool {
-			a, b := notes[i].CreatedAt, notes[j].CreatedAt
-			if byUpdated {
-				a, b = notes[i].UpdatedAt, notes[j].UpdatedAt
-			}
-			if a.Equal(b) {
-				a, b = time.Unix(notes[i].ID, 0), time.Unix(notes[j].ID, 0)
-			}
-			if asc {
-				return a.Before(b)
-			}
-			return a.After(b)
-		})
-		page := s.paginate(w, r, len(notes))
-		out := []map[string]any{}
-		for _, n := range notes[page.from:page.to] {
-			out = append(out, s.noteJSON(n, mr))
-		}
-		writeJSON(w, http.StatusOK, out)
-	case len(rest) == 0 && r.Method == http.MethodPost:
-		if !s.takeNoteCreate(c.user.ID) {
-			writeJSON(w, http.StatusTooManyRequests, json.RawMessage(NotesRateLimitBody))
-			return
-		}
-		body, ok := formValue(r, "body")
-		if !ok || strings.TrimSpace(body) == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body is missing"})
-			return
-		}
-		if utf8.RuneCountInString(body) > MaxNoteLength {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"note": []string{"is too long (maximum is 1000000 characters)"}}})
-			return
-		}
-		remaining, summary := s.runQuickActions(mr, c, body)
-		if strings.TrimSpace(remaining) == "" && len(summary) > 0 {
-			// A body made only of commands: no note, 202.
-			writeJSON(w, http.StatusAccepted, map[string]any{"commands_changes": map[string]any{}, "summary": summary})
-			return
-		}
-		n := s.addNote(mr, c.user.ID, remaining, false)
-		writeJSON(w, http.StatusCreated, s.noteJSON(n, mr))
-	case len(rest) == 1:
-		id, _ := strconv.ParseInt(rest[0], 10, 64)
-		idx := slices.IndexFunc(s.notes[key], func(n *Note) bool { return n.ID == id })
-		if idx < 0 {
-			message(w, http.StatusNotFound, "404 Note Not Found")
-			return
-		}
-		n := s.notes[key][idx]
-		switch r.Method {
-		case http.MethodGet:
-			writeJSON(w, http.StatusOK, s.noteJSON(n, mr))
-		case http.MethodPut:
-			if n.AuthorID != c.user.ID || n.System {
-				message(w, http.StatusForbidden, "403 Forbidden")
-				return
-			}
-			body, ok := formValue(r, "body")
-			if !ok {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body is missing"})
-				return
-			}
-			if utf8.RuneCountInString(body) > MaxNoteLength {
-				writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string]any{"note": []string{"is too long (maximum is 1000000 characters)"}}})
-				return
-			}
-			remaining, _ := s.runQuickActions(mr, c, body)
-			n.Body = remaining
-			n.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-			mr.UpdatedAt = n.UpdatedAt
-			writeJSON(w, http.StatusOK, s.noteJSON(n, mr))
-		case http.MethodDelete:
-			if n.AuthorID != c.user.ID && level < Maintainer {
-				message(w, http.StatusForbidden, "403 Forbidden")
-				return
-			}
-			s.notes[key] = slices.Delete(s.notes[key], idx, idx+1)
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "405 Not Allowed"})
-		}
-	default:
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": "404 Not Found"})
-	}
-}
-
-// runQuickActions executes the quick actions of body as GitLab would, with
-// the caller's rights, and returns the body without the executed lines and
-// GitLab's summary of what was done. Unknown commands stay in the text.
-func (s *Server) runQuickActions(mr *MergeRequest, c caller, body string) (string, []string) {
-	var done []int
-	var summary []string
-	level := s.members[[2]int64{mr.ProjectID, c.user.ID}]
-	for _, l := range markdown.ExecutableLines(body) {
-		ok := true
-		switch l.Command {
-		case "close":
-			if mr.State == "opened" {
-				mr.State = "closed"
-				s.addNote(mr, c.user.ID, "closed", true)
-			}
-			summary = append(summary, "Closed this merge request.")
-		case "reopen":
-			if mr.State == "closed" {
-				mr.State = "opened"
-				s.addNote(mr, c.user.ID, "reopened", true)
-			}
-			summary = append(summary, "Reopened this merge request.")
-		case "merge":
-			if level >= Developer && mr.State == "opened" {
-				mr.State = "merged"
-				s.addNote(mr, c.user.ID, "merged", true)
-			}
-			summary = append(summary, "Merged this merge request.")
-		case "approve":
-			mr.Approvals++
-			s.addNote(mr, c.user.ID, "approved this merge request", true)
-			summary = append(summary, "Approved the current merge request.")
-		case "unapprove":
-			mr.Approvals = max(mr.Approvals-1, 0)
-			summary = append(summary, "Unapproved the current merge request.")
-		case "draft":
-			mr.Draft = true
-			summary = append(summary, "Marked this merge request as a draft.")
-		case "ready":
-			mr.Draft = false
-			summary = append(summary, "Marked this merge request as ready.")
-		case "title":
-			mr.Title = l.Args
-			summary = append(summary, "Changed the title to \""+l.Args+"\".")
-		case "label":
-			mr.Labels = append(mr.Labels, strings.Fields(strings.ReplaceAll(l.Args, "~", ""))...)
-			summary = append(summary, "Added "+l.Args+" label.")
-		default:
-			ok = false
-		}
-		if ok {
-			done = append(done, l.Number)
-		}
-	}
-	if len(done) == 0 {
-		return body, nil
-	}
-	mr.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-	return markdown.RemoveLines(body, done), summary
-}
-
-// ---- commit statuses ----
-
-var statusStates = []string{"pending", "running", "success", "failed", "canceled", "skipped"}
-
-func (s *Server) setStatus(w http.ResponseWriter, r *http.Request, p *Project, level int, sha string) {
-	if level < Developer {
-		message(w, http.StatusForbidden, "403 Forbidden")
-		return
-	}
-	known := s.commits[sha]
-	for _, mr := range s.mrs[p.ID] {
-		known = known || mr.SHA == sha || mr.BaseSHA == sha
-	}
-	if !known {
-		message(w, http.StatusNotFound, "404 Commit Not Found")
-		return
-	}
-	state, _ := formValue(r, "state")
-	if !slices.Contains(statusStates, state) {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "state does not have a valid value"})
-		return
-	}
-	name, _ := formValue(r, "name")
-	if name == "" {
-		name = "default"
-	}
-	desc, _ := formValue(r, "description")
-	target, _ := formValue(r, "target_url")
-	cs := &CommitStatus{ID: s.id(), ProjectID: p.ID, SHA: sha, State: state, Name: name, Description: desc, TargetURL: target}
-	s.statuses = append(s.statuses, cs)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"id": cs.ID, "sha": sha, "ref": nil, "status": state, "name": name, "description": desc,
-		"target_url": target, "created_at": s.now().UTC().Format(time.RFC3339Nano), "allow_failure": false,
-	})
-}
-
-// ---- hooks ----
-
-func (s *Server) hookJSON(h *Hook) map[string]any {
-	// GitLab never returns the secret token of a hook.
-	return map[string]any{
-		"id": h.ID, "url": h.URL, "project_id": h.ProjectID, "merge_requests_events": h.MergeRequestsEvents,
-		"note_events": h.NoteEvents, "pipeline_events": h.PipelineEvents, "enable_ssl_verification": h.EnableSSL,
-		"created_at": s.now().UTC().Format(time.RFC3339Nano),
-	}
-}
-
-func (s *Server) hooksRoute(w http.ResponseWriter, r *http.Request, p *Project, level int) {
-	if level < Maintainer {
-		message(w, http.StatusForbidden, "403 Forbidden")
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		out := []map[string]any{}
-		for _, h := range s.hooks {
-			if h.ProjectID == p.ID {
-				out = append(out, s.hookJSON(h))
-			}
-		}
-		writeJSON(w, http.StatusOK, out)
-	case http.MethodPost:
-		u, _ := formValue(r, "url")
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": map[string]any{"url": []string{"is blocked: Only allowed schemes are http, https"}}})
-			return
-		}
-		tok, _ := formValue(r, "token")
-		b := func(name string) bool { v, _ := formValue(r, name); return v == "true" }
-		ssl := true
-		if v, ok := formValue(r, "enable_ssl_verification"); ok {
-			ssl = v == "true"
-		}
-		h := &Hook{ID: s.id(), ProjectID: p.ID, URL: u, Token: tok, MergeRequestsEvents: b("merge_requests_events"),
-			NoteEvents: b("note_events"), PipelineEvents: b("pipeline_events"), EnableSSL: ssl}
-		s.hooks = append(s.hooks, h)
-		writeJSON(w, http.StatusCreated, s.hookJSON(h))
-	default:
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "405 Not Allowed"})
-	}
-}
-
-// deleteHook answers DELETE /projects/:id/hooks/:hook_id: 204, or GitLab's
-// "404 Not found" for a hook that is not the project's.
-func (s *Server) deleteHook(w http.ResponseWriter, p *Project, level int, idStr string) {
-	if level < Maintainer {
-		message(w, http.StatusForbidden, "403 Forbidden")
-		return
-	}
-	id, _ := strconv.ParseInt(idStr, 10, 64)
-	for i, h := range s.hooks {
-		if h.ID == id && h.ProjectID == p.ID {
-			s.hooks = append(s.hooks[:i], s.hooks[i+1:]...)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-	}
-	message(w, http.StatusNotFound, "404 Not found")
-}
-
 // ---- CI jobs ----
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
@@ -860,7 +626,7 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	// source since 14.x); the project holds only ci_job_token_scope_enabled,
 	// so the project id is the pipeline's.
 	writeJSON(w, http.StatusOK, map[string]any{
-		"id": j.ID, "status": j.Status, "stage": fx["build_stage"], "name": fx["build_name"], "ref": j.Ref,
+		"id": j.ID, "status": j.Status, "stage": fx["build_stage"], "name": j.Name, "ref": j.Ref,
 		"tag": false, "allow_failure": false, "created_at": created,
 		"commit": map[string]any{"id": j.SHA, "short_id": j.SHA[:8]},
 		"pipeline": map[string]any{"id": j.PipelineID, "iid": j.PipelineIID, "project_id": j.ProjectID, "ref": j.Ref,
