@@ -64,6 +64,7 @@ state file.`,
 	f.StringVar(&o.summaryFile, "summary", "", "also write the merge request summary (markdown) to this file")
 	f.StringVar(&o.failOn, "fail-on", "never", "what makes the exit status 1: never|error|mismatch")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"never", "error", "mismatch"}, cobra.ShellCompDirectiveNoFileComp))
+	a.addWarehouseFlags(f)
 	addFormatFlag(cmd, &o.format, "text", "json")
 	return cmd
 }
