@@ -51,6 +51,13 @@ func Refused(reason string) error {
 	return &Error{Kind: ErrRefused, Err: errors.New(reason)}
 }
 
+// Unparsable is the error of Check for SQL that the engine cannot parse on
+// its own (err is the engine's): SQL meant to close the parenthesis recce
+// puts around it, or a plain typo.
+func Unparsable(err error) error {
+	return &Error{Kind: ErrRefused, Err: fmt.Errorf("the SQL does not parse as one statement on its own: %w", err)}
+}
+
 // NotOneStatement is the message adapters give for a string holding more
 // than one statement, whatever the engine's own words.
 const NotOneStatement = "recce runs one statement at a time, and this SQL holds several: remove the ; and what follows it (a query is one SELECT, WITH ... SELECT, VALUES or TABLE statement)"

@@ -226,7 +226,12 @@ func (w *Warehouse) Check(ctx context.Context, query string) error {
 		return err
 	}
 	defer conn.Close()
-	return check(conn, query)
+	err = check(conn, query)
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeParser {
+		return warehouse.Unparsable(err)
+	}
+	return err
 }
 
 // check prepares the statement with DuckDB's parser and binder, without
@@ -277,7 +282,8 @@ func classify(err error) error {
 		}
 	case duckdb.ErrorTypePermission:
 		if strings.Contains(de.Msg, "disabled by configuration") {
-			err = fmt.Errorf("%w (recce turns DuckDB's access to files off: if the project's models read files, such as views over CSV or Parquet files, run recce with --duckdb-external-access)", err)
+			// The hint first: one-line views of the error keep it.
+			err = fmt.Errorf("DuckDB may not read files here (recce turns its file access off; if the project's models read files, such as views over CSV or Parquet files, run recce with --duckdb-external-access): %w", err)
 		}
 		return warehouse.Classify(warehouse.ErrPermissionDenied, err)
 	}

@@ -248,6 +248,10 @@ func (w *Warehouse) Check(ctx context.Context, query string) error {
 	defer conn.Release()
 	pc := conn.Conn().PgConn()
 	if _, err := pc.Prepare(ctx, "", query, nil); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42601" && !strings.Contains(pe.Message, "multiple commands") { // syntax_error
+			return warehouse.Unparsable(err)
+		}
 		return classify(err)
 	}
 	if _, err := pc.Prepare(ctx, "", "select * from (\n"+query+"\n) q", nil); err != nil {
