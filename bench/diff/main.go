@@ -235,6 +235,8 @@ func runChild(engine, method, target, baseRel, curRel string) {
 		w, err = postgres.OpenURL(ctx, target)
 	}
 	check(err, "open")
+	// As recce opens it: under the sandbox's default limits.
+	w = warehouse.Guard(w, warehouse.Limits{})
 	defer w.Close()
 	start := time.Now()
 	summary := ""
