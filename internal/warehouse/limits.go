@@ -174,6 +174,9 @@ func (r *cappedRows) Next() bool {
 	r.bytes += RowSize(r.row)
 	if r.bytes > r.g.limits.MaxBytes {
 		r.row, r.truncated = nil, true
+		// Stop the rest in the warehouse rather than read it to the end
+		// on Close.
+		r.cancel()
 		return false
 	}
 	return true

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -116,25 +119,34 @@ func TestSandboxPostgres(t *testing.T) {
 	}
 }
 
-// The read-only role of docs/server.md: recce can read the project's
-// schemas, and nothing else, whatever SQL reaches it.
+// The read-only role of docs/server.md, its SQL taken from the page: recce
+// reads the project's schemas, tables dbt builds later included, and
+// nothing else, whatever SQL reaches it.
 func TestReadOnlyRoleOfTheDocs(t *testing.T) {
 	ctx := context.Background()
+	page, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "server.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)give recce a read-only role.*?```sql\n(.*?)```").FindSubmatch(page)
+	if m == nil {
+		t.Fatal("docs/server.md has no SQL block under \"give recce a read-only role\"")
+	}
 	admin, u := open(t)
 	pu, _ := url.Parse(u)
 	db := strings.TrimPrefix(pu.Path, "/")
-	for _, s := range []string{
-		"create schema analytics",
-		"create table analytics.orders as select g as id from generate_series(1, 5) g",
+	setup := []string{
+		"create role dbt",
+		"create schema prod authorization dbt",
+		"create schema dbt_ci authorization dbt",
+		"set role dbt",
+		"create table prod.orders as select g as id from generate_series(1, 5) g",
+		"reset role",
 		"create table public.secrets as select 'x' as s",
-		// As in docs/server.md, the database name changed.
-		"create role recce_reader login password 'change-me'",
-		"grant connect on database " + db + " to recce_reader",
-		"grant usage on schema analytics to recce_reader",
-		"grant select on all tables in schema analytics to recce_reader",
-		"alter default privileges in schema analytics grant select on tables to recce_reader",
-		"alter role recce_reader set default_transaction_read_only = on",
-	} {
+	}
+	docs := strings.ReplaceAll(strings.ReplaceAll(string(m[1]), "analytics", db), "'...'", "'change-me'")
+	later := []string{"set role dbt", "create table dbt_ci.orders as select g as id from generate_series(1, 7) g", "reset role"}
+	for _, s := range append(append(setup, docs), later...) {
 		if _, err := admin.Pool().Exec(ctx, s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
@@ -149,8 +161,9 @@ func TestReadOnlyRoleOfTheDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if _, r, err := warehouse.QueryRow(ctx, w, "select count(*) from analytics.orders"); err != nil || warehouse.Int64(r[0]) != 5 {
-		t.Errorf("the project's schema: %v %v", r, err)
+	_, r, err := warehouse.QueryRow(ctx, w, "select (select count(*) from prod.orders), (select count(*) from dbt_ci.orders), current_setting('default_transaction_read_only')")
+	if err != nil || warehouse.Int64(r[0]) != 5 || warehouse.Int64(r[1]) != 7 || r[2] != "on" {
+		t.Errorf("the project's schemas: %v %v", r, err)
 	}
 	for _, q := range []string{"select * from public.secrets", "select pg_read_file('/etc/hostname')", "select * from pg_ls_dir('.')"} {
 		if _, _, err := warehouse.QueryAll(ctx, w, q); !errors.Is(err, warehouse.ErrPermissionDenied) {
