@@ -136,7 +136,8 @@ func loadIntoPostgres(ctx context.Context, srv *pgtest.Server, p prepared) strin
 	tmp, err := os.MkdirTemp("", "recce-bench-csv-")
 	check(err, "temp folder")
 	defer os.RemoveAll(tmp)
-	w, err := duckdb.Open(ctx, p.db, duckdb.Options{})
+	// The export writes files: external access on (trusted code).
+	w, err := duckdb.Open(ctx, p.db, duckdb.Options{ExternalAccess: true})
 	check(err, "open the demo database")
 	conn, err := pgx.Connect(ctx, srv.URL)
 	check(err, "connect to PostgreSQL")
@@ -145,7 +146,7 @@ func loadIntoPostgres(ctx context.Context, srv *pgtest.Server, p prepared) strin
 	check(err, "create schema")
 	for _, side := range []struct{ name, rel string }{{"base_orders", p.baseRel}, {"current_orders", p.curRel}} {
 		file := filepath.Join(tmp, side.name+".csv")
-		_, _, err := warehouse.QueryAll(ctx, w, fmt.Sprintf("copy (select order_id, customer_id, order_date, status, item_count, amount, discount, shipped_date from %s) to '%s' (header, delimiter ',')", side.rel, file))
+		_, err := w.DB().ExecContext(ctx, fmt.Sprintf("copy (select order_id, customer_id, order_date, status, item_count, amount, discount, shipped_date from %s) to '%s' (header, delimiter ',')", side.rel, file))
 		check(err, "export "+side.rel)
 		_, err = conn.Exec(ctx, fmt.Sprintf(`create table bench.%s (order_id bigint, customer_id bigint, order_date date, status text,
 			item_count bigint, amount numeric(18,2), discount numeric(18,2), shipped_date date)`, side.name))
