@@ -99,6 +99,27 @@ func TestSelectionThroughAMissingParent(t *testing.T) {
 	}
 }
 
+// Columns without a name: their name is their key (found by
+// FuzzParseCatalog: reading the key after the column panicked).
+func TestColumnsNamedByTheirKey(t *testing.T) {
+	c, err := dbt.ParseCatalog([]byte(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"},
+		"nodes": {"model.p.a": {"columns": {"ID": {"type": "INTEGER", "index": 1}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols := c.Nodes["model.p.a"].Columns(); len(cols) != 1 || cols[0].Name != "ID" {
+		t.Errorf("catalog columns %+v", cols)
+	}
+	m, err := dbt.ParseManifest([]byte(`{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},
+		"nodes": {"model.p.a": {"resource_type": "model", "name": "a", "columns": {"id": {"description": "key"}}}, "model.p.b": null}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols := m.Nodes["model.p.a"].Columns(); len(cols) != 1 || cols[0].Name != "id" || len(m.Nodes) != 1 {
+		t.Errorf("manifest columns %+v, nodes %d", cols, len(m.Nodes))
+	}
+}
+
 // selectors exercise the graph of a decoded manifest: a hostile one may
 // hold cycles, dangling and self references.
 var selectors = []string{"+orders+", "@customers", "2+stg_orders+3", "tag:nightly,config.materialized:table", "path:models/marts", "*", "package:recce_demo"}
