@@ -24,6 +24,7 @@ type globalFlags struct {
 // app holds what every command needs: flags and where to write.
 type app struct {
 	flags  globalFlags
+	wh     warehouseFlags
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer

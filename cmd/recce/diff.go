@@ -108,6 +108,7 @@ finds it) against the relations of both environments, as the base manifest
 DuckDB files are opened read-only.`,
 	}
 	cmd.AddCommand(a.rowCountCmd(), a.valueCmd(), a.valueDetailCmd(), a.profileCmd(), a.topKCmd(), a.histogramCmd(), a.queryDiffCmd())
+	a.addWarehouseFlags(cmd.PersistentFlags())
 	return cmd
 }
 
@@ -351,7 +352,10 @@ func printDetail(w io.Writer, r *diff.ValueDetailResult) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
-	if r.More {
+	switch {
+	case r.Truncated:
+		fmt.Fprintf(w, "\nOnly the first %d differing keys are shown: the rows reached the size cap of a result (%s).\n", len(r.Rows), truncatedHint)
+	case r.More:
 		fmt.Fprintf(w, "\nOnly the first %d differing keys are shown: raise --limit for more.\n", r.Limit)
 	}
 	return nil
@@ -680,8 +684,14 @@ func printTable(w io.Writer, t *diff.Table, maxRows int) error {
 	if t.Total != nil && int64(shown) < *t.Total {
 		fmt.Fprintf(w, "%s\n", term.Gray(w, fmt.Sprintf("(%d of %d rows shown)", shown, *t.Total)))
 	}
+	if t.Truncated {
+		fmt.Fprintf(w, "%s\n", term.Gray(w, fmt.Sprintf("(only %d rows were fetched: the result reached the size cap of a result, %s)", len(t.Data), truncatedHint)))
+	}
 	return nil
 }
+
+// truncatedHint says what a result cut at the byte cap means to a user.
+var truncatedHint = fmt.Sprintf("%d MiB; select fewer or narrower columns", warehouse.DefaultMaxBytes>>20)
 
 func (a *app) queryCmd() *cobra.Command {
 	var format, sql string
@@ -709,6 +719,7 @@ The result is capped at --limit rows; the total count is given.`,
 	cmd.Flags().StringVar(&sql, "sql", "", "SQL to run, with {{ ref(\"model\") }}")
 	cmd.Flags().BoolVar(&base, "base", false, "run on the base environment")
 	cmd.Flags().IntVar(&limit, "limit", diff.DefaultQueryLimit, "most rows to fetch")
+	a.addWarehouseFlags(cmd.Flags())
 	_ = cmd.MarkFlagRequired("sql")
 	addFormatFlag(cmd, &format, "text", "json")
 	return cmd

@@ -73,6 +73,7 @@ state file.`,
 	f.StringVar(&o.junit, "junit", "", "also write GitLab's JUnit test report (one test case per check) to this file")
 	f.StringVar(&o.codeQuality, "codequality", "", "also write GitLab's Code Quality report (one finding per mismatch or incomplete check and model) to this file")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"never", "error", "mismatch"}, cobra.ShellCompDirectiveNoFileComp))
+	a.addWarehouseFlags(f)
 	addFormatFlag(cmd, &o.format, "text", "json")
 	return cmd
 }

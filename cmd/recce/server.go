@@ -126,6 +126,7 @@ server with Ctrl-C: runs in flight are cancelled and everything is saved.`,
 	// of the others; tests that kill a server shorten it.
 	f.DurationVar(&o.jobLease, "job-lease", 0, "how long a claimed job stays this instance's before another may take it over (default 2m; running jobs extend it)")
 	_ = f.MarkHidden("job-lease")
+	a.addWarehouseFlags(f)
 	cmd.AddCommand(a.rotateKeyCmd(&o))
 	return cmd
 }

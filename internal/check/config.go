@@ -199,6 +199,12 @@ func parseCheck(item *yaml.Node) (c *Check, warnings, errs []string) {
 	if _, ok := m["name"]; ok && c.Name == "" && len(errs) == 0 {
 		errs = append(errs, "name must not be empty")
 	}
+	if v, ok := m["type"].(string); ok && strings.TrimSpace(v) == "" {
+		// type: "" (found by FuzzParseConfig: it was accepted, a check of
+		// no type).
+		errs = append(errs, fmt.Sprintf("type must not be empty (one of: %s)", typeList()))
+		return c, warnings, errs
+	}
 	if c.Type != "" && !c.Type.Valid() {
 		errs = append(errs, fmt.Sprintf("type %q is not a check type (one of: %s)", c.Type, typeList()))
 		return c, warnings, errs

@@ -126,6 +126,12 @@ func TestConfigErrorsNameCheckAndField(t *testing.T) {
 	if _, err := ParseConfig([]byte("checks: {a: 1}\n")); err == nil || !strings.Contains(err.Error(), "checks must be a list") {
 		t.Errorf("checks as a mapping: %v", err)
 	}
+	// An empty type is no type (found by FuzzParseConfig).
+	for _, y := range []string{"checks:\n  - name: A\n    type: \"\"\n", "checks:\n  - name: A\n    type: !0000\n0000000:"} {
+		if _, err := ParseConfig([]byte(y)); err == nil || !strings.Contains(err.Error(), "type must not be empty") {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
 }
 
 func TestConfigFileMissingOrEmpty(t *testing.T) {

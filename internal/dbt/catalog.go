@@ -101,16 +101,18 @@ func (t *CatalogTable) Columns() []CatalogColumn {
 		return nil
 	}
 	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
+		tok, err := dec.ReadToken()
 		if err != nil {
 			return cols
 		}
+		// A token is void after the next read: keep its text now.
+		name := tok.String()
 		var col CatalogColumn
 		if err := json.UnmarshalDecode(dec, &col); err != nil {
 			return cols
 		}
 		if col.Name == "" {
-			col.Name = name.String()
+			col.Name = name
 		}
 		cols = append(cols, col)
 	}

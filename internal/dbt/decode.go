@@ -58,7 +58,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		return nil, &FormatError{Problem: "not a dbt manifest: it has no metadata block"}
 	}
 	for id, n := range m.Nodes {
-		if n == nil {
+		if n == nil || id == "" && n.UniqueID == "" { // nothing to name it by
 			delete(m.Nodes, id)
 			continue
 		}
@@ -121,6 +121,12 @@ func decodeNodes(dec *jsontext.Decoder, dst map[string]*Node, fingerprint bool) 
 		id, err := readKey(dec)
 		if err != nil {
 			return err
+		}
+		if dec.PeekKind() == 'n' { // a null node is no node
+			if _, err := dec.ReadToken(); err != nil {
+				return syntaxError(err)
+			}
+			continue
 		}
 		n := new(Node)
 		if fingerprint {
@@ -307,7 +313,7 @@ func (cs *Columns) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return err
 	}
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		key, err := readKey(dec) // the token's text, which the next read voids
 		if err != nil {
 			return err
 		}
@@ -316,7 +322,7 @@ func (cs *Columns) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 			return err
 		}
 		if c.Name == "" {
-			c.Name = tok.String()
+			c.Name = key
 		}
 		*cs = append(*cs, c)
 	}

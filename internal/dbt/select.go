@@ -276,6 +276,13 @@ func (a atom) match(g Graph, ids []string) (map[string]bool, error) {
 			}
 		}
 	}
+	// Only nodes of the graph: a dangling reference is walked through,
+	// never selected.
+	for id := range out {
+		if g.GraphNode(id) == nil {
+			delete(out, id)
+		}
+	}
 	return out, nil
 }
 
@@ -473,7 +480,14 @@ func NewManifestGraph(m *Manifest) *ManifestGraph {
 	return g
 }
 
-func (g *ManifestGraph) NodeIDs() []string           { return g.ids }
-func (g *ManifestGraph) GraphNode(id string) *Node   { return g.m.Nodes[id] }
-func (g *ManifestGraph) Parents(id string) []string  { return g.m.Nodes[id].DependsOn.Nodes }
+func (g *ManifestGraph) NodeIDs() []string         { return g.ids }
+func (g *ManifestGraph) GraphNode(id string) *Node { return g.m.Nodes[id] }
+func (g *ManifestGraph) Parents(id string) []string {
+	// A manifest may name a parent it does not hold (an upload's may hold
+	// anything): it has no parents of its own.
+	if n := g.m.Nodes[id]; n != nil {
+		return n.DependsOn.Nodes
+	}
+	return nil
+}
 func (g *ManifestGraph) Children(id string) []string { return g.children[id] }

@@ -28,8 +28,12 @@ type ValueDetailResult struct {
 	Columns []warehouse.Column `json:"columns"`
 	Rows    []DetailRow        `json:"rows"`
 	Limit   int                `json:"limit"`
-	// More is true when more keys differ than Limit.
+	// More is true when more keys differ than Limit, or than fit in the
+	// byte cap of a result.
 	More bool `json:"more"`
+	// Truncated is true when rows were left out at the byte cap of a
+	// result (warehouse.Limits.MaxBytes).
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // DetailRow is one differing key: added (only Current), removed (only
@@ -60,7 +64,10 @@ type Table struct {
 	Data    [][]any            `json:"data"`
 	Limit   int                `json:"limit,omitempty"`
 	More    bool               `json:"more"`
-	Total   *int64             `json:"total,omitempty"`
+	// Truncated is true when rows were left out at the byte cap of a
+	// result (warehouse.Limits.MaxBytes); More is then true as well.
+	Truncated bool   `json:"truncated,omitempty"`
+	Total     *int64 `json:"total,omitempty"`
 }
 
 // DataFrame gives the rows in the reference's shape: one row per version,
@@ -70,7 +77,7 @@ func (r *ValueDetailResult) DataFrame() *Table {
 	t := &Table{Columns: append(append([]warehouse.Column{}, r.Columns...),
 		warehouse.Column{Name: "in_a", Kind: warehouse.KindBoolean},
 		warehouse.Column{Name: "in_b", Kind: warehouse.KindBoolean}),
-		Data: [][]any{}, Limit: r.Limit, More: r.More}
+		Data: [][]any{}, Limit: r.Limit, More: r.More, Truncated: r.Truncated}
 	for _, row := range r.Rows {
 		if row.Base != nil {
 			t.Data = append(t.Data, append(append([]any{}, row.Base...), true, false))
@@ -124,16 +131,20 @@ func (p *keyedPlan) detail(ctx context.Context, limit int) (*ValueDetailResult, 
 	sel = append(sel, "case when "+p.inBase()+" then 1 else 0 end", "case when "+p.inCurrent()+" then 1 else 0 end")
 	sql := fmt.Sprintf("select %s\nfrom %s\nwhere not (%s and %s) or not %s\norder by %s\nlimit %d",
 		strings.Join(sel, ", "), p.join(), p.inBase(), p.inCurrent(), p.allEqual(), strings.Join(order, ", "), limit+1)
-	_, rows, err := warehouse.QueryAll(ctx, p.w, sql)
+	fetched, err := warehouse.Fetch(ctx, p.w, sql)
 	if err != nil {
 		return nil, fmt.Errorf("value detail of %s and %s: %w", p.base.label, p.current.label, err)
 	}
+	rows := fetched.Rows
 	res := &ValueDetailResult{PrimaryKey: p.keyNames(), Rows: []DetailRow{}, Limit: limit}
 	for _, pc := range all {
 		res.Columns = append(res.Columns, pc.current)
 	}
 	if len(rows) > limit {
 		rows, res.More = rows[:limit], true
+	}
+	if fetched.Truncated {
+		res.More, res.Truncated = true, true
 	}
 	n, nk := len(all), len(p.keys)
 	for _, r := range rows {

@@ -127,13 +127,19 @@ func (e *Envs) resolveModel(name string, needBoth bool) (*model, error) {
 
 // relationOf is where a node lives: the manifest's relation_name (dbt
 // wrote it for this very adapter), else database.schema.alias quoted by
-// the dialect.
+// the dialect. relation_name is used only when it is one to three
+// identifiers, and is then quoted again by the dialect: a manifest comes
+// from whoever ran the pipeline, and SQL in it would run as recce.
 func relationOf(d warehouse.Dialect, n *dbt.Node) (string, error) {
 	if n.Materialized() == "ephemeral" {
 		return "", fmt.Errorf("%s is ephemeral: it has no relation in the warehouse", n.Name)
 	}
 	if n.RelationName != "" {
-		return n.RelationName, nil
+		rel, err := warehouse.SafeRelation(d, n.RelationName)
+		if err != nil {
+			return "", fmt.Errorf("%s: relation_name in the manifest is not a relation (one to three identifiers, plain or double-quoted, separated by dots): %w; regenerate the artifacts with dbt, and check where this manifest came from", n.Name, err)
+		}
+		return rel, nil
 	}
 	if n.Schema == "" {
 		return "", fmt.Errorf("%s has neither relation_name nor schema in the manifest: regenerate the artifacts with dbt docs generate", n.Name)
@@ -251,4 +257,17 @@ func quoteList(d warehouse.Dialect, prefix string, names []string) []string {
 // semicolons, so that it can be used as a subquery.
 func stripSQL(sql string) string {
 	return strings.TrimRight(strings.TrimSpace(sql), "; \t\n")
+}
+
+// subquery checks that a user's SQL is one read query, as the engine
+// parses it alone (warehouse.Check), and puts it in parentheses, on lines
+// of its own so that a trailing -- comment cannot swallow the closing
+// one. A string that parses alone is complete (its parentheses, quotes
+// and comments are closed), so it cannot close the parenthesis and add
+// SQL after it.
+func subquery(ctx context.Context, w warehouse.Warehouse, sql, label string) (string, error) {
+	if err := w.Check(ctx, sql); err != nil {
+		return "", fmt.Errorf("%s: %w", label, err)
+	}
+	return "(\n" + sql + "\n)", nil
 }

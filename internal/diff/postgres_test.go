@@ -365,3 +365,29 @@ func TestFivetranJiraPostgres(t *testing.T) {
 	})
 
 }
+
+func TestSandboxDiffPostgres(t *testing.T) {
+	w, u, db := openPostgres(t)
+	execAll(t, w, plantSQL(w.Dialect().QuoteIdent)...)
+	checkSandbox(t, sandboxEngine{
+		database: db,
+		escape:   "create table public.pwned (x int)",
+		traced: func(t *testing.T) bool {
+			_, r, err := warehouse.QueryRow(context.Background(), w, "select count(*) from pg_tables where tablename = 'pwned'")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return warehouse.Int64(r[0]) > 0
+		},
+		slow: "select pg_sleep(600)",
+		open: func(t *testing.T, l warehouse.Limits) warehouse.Warehouse {
+			pw, err := postgres.OpenURL(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := warehouse.Guard(pw, l)
+			t.Cleanup(func() { g.Close() })
+			return g
+		},
+	})
+}

@@ -72,11 +72,16 @@ func Query(ctx context.Context, e *Envs, p QueryParams) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", env, err)
 	}
-	return fetchCapped(ctx, e.Warehouse, sql, p.Limit, env)
+	sub, err := subquery(ctx, e.Warehouse, sql, "query on "+env)
+	if err != nil {
+		return nil, err
+	}
+	return fetchCapped(ctx, e.Warehouse, sub, p.Limit, env)
 }
 
-// fetchCapped reads up to limit rows of a query and counts them all.
-func fetchCapped(ctx context.Context, w warehouse.Warehouse, sql string, limit int, env string) (*Table, error) {
+// fetchCapped reads up to limit rows of a subquery (see subquery), and up
+// to the warehouse's byte cap, and counts them all.
+func fetchCapped(ctx context.Context, w warehouse.Warehouse, sub string, limit int, env string) (*Table, error) {
 	if limit <= 0 {
 		limit = DefaultQueryLimit
 	}
@@ -84,21 +89,25 @@ func fetchCapped(ctx context.Context, w warehouse.Warehouse, sql string, limit i
 	var total int64
 	g, gctx := newGroup(ctx)
 	g.Go(func() error {
-		cols, rows, err := warehouse.QueryAll(gctx, w, fmt.Sprintf("select * from (%s) q limit %d", sql, limit+1))
+		res, err := warehouse.Fetch(gctx, w, fmt.Sprintf("select * from %s q limit %d", sub, limit+1))
 		if err != nil {
 			return fmt.Errorf("query on %s: %w", env, err)
 		}
+		rows := res.Rows
 		if len(rows) > limit {
 			rows, t.More = rows[:limit], true
+		}
+		if res.Truncated {
+			t.More, t.Truncated = true, true
 		}
 		if rows != nil {
 			t.Data = rows
 		}
-		t.Columns = cols
+		t.Columns = res.Columns
 		return nil
 	})
 	g.Go(func() error {
-		_, r, err := warehouse.QueryRow(gctx, w, fmt.Sprintf("select count(*) from (%s) q", sql))
+		_, r, err := warehouse.QueryRow(gctx, w, fmt.Sprintf("select count(*) from %s q", sub))
 		if err != nil {
 			return fmt.Errorf("query on %s: %w", env, err)
 		}
@@ -128,6 +137,12 @@ func QueryDiff(ctx context.Context, e *Envs, p QueryDiffParams) (*QueryDiffResul
 	if err != nil {
 		return nil, fmt.Errorf("current: %w", err)
 	}
+	if baseSQL, err = subquery(ctx, e.Warehouse, baseSQL, "base query"); err != nil {
+		return nil, err
+	}
+	if curSQL, err = subquery(ctx, e.Warehouse, curSQL, "current query"); err != nil {
+		return nil, err
+	}
 	limit := p.Limit
 	if limit <= 0 {
 		limit = DefaultQueryLimit
@@ -152,7 +167,8 @@ func QueryDiff(ctx context.Context, e *Envs, p QueryDiffParams) (*QueryDiffResul
 	return res, nil
 }
 
-// rowSetDiff counts the rows of each result that the other lacks, as
+// rowSetDiff counts the rows of each result (subqueries, see subquery)
+// that the other lacks, as
 // multisets of whole rows, in the warehouse: each side is grouped by a
 // hash of the row, and the groups are joined. Exact however large the
 // results (the fetched rows are capped, these counts are not).
@@ -160,15 +176,15 @@ func rowSetDiff(ctx context.Context, w warehouse.Warehouse, baseSQL, curSQL stri
 	d := w.Dialect()
 	var bc, cc []warehouse.Column
 	g, gctx := newGroup(ctx)
-	g.Go(func() (err error) { bc, err = columnsOf(gctx, w, "("+baseSQL+")", "base query"); return err })
-	g.Go(func() (err error) { cc, err = columnsOf(gctx, w, "("+curSQL+")", "current query"); return err })
+	g.Go(func() (err error) { bc, err = columnsOf(gctx, w, baseSQL, "base query"); return err })
+	g.Go(func() (err error) { cc, err = columnsOf(gctx, w, curSQL, "current query"); return err })
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
 	if len(bc) != len(cc) {
 		// Rows of different widths are never equal.
 		var nb, nc int64
-		_, r, err := warehouse.QueryRow(ctx, w, fmt.Sprintf("select (select count(*) from (%s) b), (select count(*) from (%s) c)", baseSQL, curSQL))
+		_, r, err := warehouse.QueryRow(ctx, w, fmt.Sprintf("select (select count(*) from %s b), (select count(*) from %s c)", baseSQL, curSQL))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -176,7 +192,7 @@ func rowSetDiff(ctx context.Context, w warehouse.Warehouse, baseSQL, curSQL stri
 		return &nb, &nc, nil
 	}
 	hash := func(sql string, cols []warehouse.Column) string {
-		return fmt.Sprintf("select %s as h, count(*) as n from (%s) q group by 1", d.Hash(quoteList(d, "q.", columnNames(cols))...), sql)
+		return fmt.Sprintf("select %s as h, count(*) as n from %s q group by 1", d.Hash(quoteList(d, "q.", columnNames(cols))...), sql)
 	}
 	sql := fmt.Sprintf(`with b as (%s), c as (%s)
 select
@@ -195,7 +211,7 @@ from b full outer join c on b.h = c.h`, hash(baseSQL, bc), hash(curSQL, cc))
 // check, the summary and the differing rows, as a value diff does on
 // relations.
 func keyedQueryDiff(ctx context.Context, e *Envs, baseSQL, curSQL string, keys []string, limit int) (*QueryDiffResult, error) {
-	plan, err := planKeyed(ctx, e.Warehouse, source{"(" + baseSQL + ")", "base query"}, source{"(" + curSQL + ")", "current query"}, keys, nil)
+	plan, err := planKeyed(ctx, e.Warehouse, source{baseSQL, "base query"}, source{curSQL, "current query"}, keys, nil)
 	if err != nil {
 		return nil, err
 	}

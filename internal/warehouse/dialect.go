@@ -1,8 +1,10 @@
 package warehouse
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Dialect writes the parts of SQL that differ between engines. Every
@@ -167,4 +169,73 @@ func InLower(d Dialect, col string, values []string) string {
 		lits[i] = d.QuoteString(strings.ToLower(v))
 	}
 	return "lower(" + col + ") in (" + strings.Join(lits, ", ") + ")"
+}
+
+// SafeRelation reads a relation name as dbt writes one (relation_name in
+// a manifest: one to three identifiers separated by dots, each plain or
+// double-quoted) and writes it back with d's quoting, plain parts left
+// plain so that the engine folds their case as dbt meant. Anything else
+// (a subquery, a function call, a comment, a second statement) is an
+// error: a manifest may come from anyone who can run a pipeline.
+func SafeRelation(d Dialect, name string) (string, error) {
+	var parts []string
+	rest := name
+	for {
+		if len(parts) == 3 {
+			return "", fmt.Errorf("more than three parts")
+		}
+		var part string
+		switch {
+		case strings.HasPrefix(rest, `"`):
+			var ident strings.Builder
+			i := 1
+			for {
+				j := strings.IndexByte(rest[i:], '"')
+				if j < 0 {
+					return "", fmt.Errorf("an unterminated quoted identifier")
+				}
+				ident.WriteString(rest[i : i+j])
+				i += j + 1
+				if !strings.HasPrefix(rest[i:], `"`) {
+					break
+				}
+				ident.WriteByte('"') // "" is a quote inside the name
+				i++
+			}
+			if ident.Len() == 0 {
+				return "", fmt.Errorf("an empty quoted identifier")
+			}
+			part, rest = d.QuoteIdent(ident.String()), rest[i:]
+		default:
+			i := strings.IndexFunc(rest, func(r rune) bool { return !plainIdentRune(r) })
+			if i < 0 {
+				i = len(rest)
+			}
+			if i == 0 || unicode.IsDigit(rune(rest[0])) {
+				return "", fmt.Errorf("%q is not an identifier", cut(rest, 40))
+			}
+			part, rest = rest[:i], rest[i:]
+		}
+		parts = append(parts, part)
+		if rest == "" {
+			return strings.Join(parts, "."), nil
+		}
+		if rest[0] != '.' {
+			return "", fmt.Errorf("%q follows the identifiers", cut(rest, 40))
+		}
+		rest = rest[1:]
+	}
+}
+
+// plainIdentRune is what an unquoted identifier holds: letters, digits,
+// _ and $ (PostgreSQL, Snowflake and DuckDB all accept these).
+func plainIdentRune(r rune) bool {
+	return r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

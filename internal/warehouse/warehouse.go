@@ -5,7 +5,13 @@
 // once against these interfaces; an engine is added by writing an adapter
 // package (see duckdb and postgres) and, where its SQL differs from the
 // ANSI defaults of BaseDialect, a dialect that embeds BaseDialect and
-// overrides what differs.
+// overrides what differs, and registering it (Register).
+//
+// The SQL sandbox lives here and in the adapters, so that every caller
+// (the CLI, the server, checks) gets it by opening a warehouse with Open:
+// an adapter runs one read-only statement per Query and refuses anything
+// else (ErrRefused), and Guard adds a timeout and a byte cap to every
+// query (Limits).
 package warehouse
 
 import (
@@ -19,11 +25,23 @@ import (
 type Warehouse interface {
 	// Dialect says how to write SQL for this warehouse.
 	Dialect() Dialect
-	// Query runs one SELECT. Cancelling ctx cancels the query in the
-	// warehouse, not only the wait for it. Errors that mean a missing
-	// relation or a missing privilege match ErrRelationNotFound or
-	// ErrPermissionDenied with errors.Is.
+	// Query runs one read-only statement. The adapter makes sure of it
+	// with the engine's own parser (a prepared statement, the extended
+	// protocol), and with the engine's read-only mode: a string holding
+	// several statements, or a statement that is not a query, or that
+	// would write, fails with an error matching ErrRefused. Cancelling ctx
+	// cancels the query in the warehouse, not only the wait for it; a
+	// deadline on ctx is also given to the engine as its statement
+	// timeout where it has one. Errors that mean a missing relation or a
+	// missing privilege match ErrRelationNotFound or ErrPermissionDenied
+	// with errors.Is.
 	Query(ctx context.Context, sql string) (Rows, error)
+	// Check parses sql with the engine, without running it, and fails
+	// (ErrRefused) unless it is exactly one read query: SELECT, WITH ...
+	// SELECT, VALUES or TABLE. SQL that users write is checked so before
+	// it is used as a subquery, so that it cannot close the parenthesis
+	// around it.
+	Check(ctx context.Context, sql string) error
 	// Close releases the pool.
 	Close() error
 }
@@ -101,26 +119,52 @@ func Classify(kind, err error) error {
 	return &Error{Kind: kind, Err: err}
 }
 
-// QueryAll runs a query and reads every row. Use it only for results known
-// to be small (aggregates, capped listings).
-func QueryAll(ctx context.Context, w Warehouse, sql string) ([]Column, [][]any, error) {
+// Result is a whole query result.
+type Result struct {
+	Columns []Column
+	Rows    [][]any
+	// Truncated is true when rows were left out at the byte cap (see
+	// Limits): listings shown to people say so.
+	Truncated bool
+}
+
+// Fetch runs a query and reads its rows, up to the byte cap of the
+// warehouse's Limits. Use it for listings (capped in rows by the SQL).
+func Fetch(ctx context.Context, w Warehouse, sql string) (*Result, error) {
 	rows, err := w.Query(ctx, sql)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
 	var out [][]any
 	for rows.Next() {
 		v, err := rows.Values()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return &Result{Columns: rows.Columns(), Rows: out, Truncated: Truncated(rows)}, nil
+}
+
+// ErrTooLarge is the error of QueryAll for a result past the byte cap.
+var ErrTooLarge = errors.New("the result is larger than the byte cap of a query result")
+
+// QueryAll runs a query and reads every row. Use it only for results known
+// to be small (aggregates, capped listings): a result cut at the byte cap
+// is an error (ErrTooLarge), since a part of an aggregate would be wrong.
+func QueryAll(ctx context.Context, w Warehouse, sql string) ([]Column, [][]any, error) {
+	r, err := Fetch(ctx, w, sql)
+	if err != nil {
 		return nil, nil, err
 	}
-	return rows.Columns(), out, nil
+	if r.Truncated {
+		return nil, nil, ErrTooLarge
+	}
+	return r.Columns, r.Rows, nil
 }
 
 // QueryRow runs a query that returns exactly one row.

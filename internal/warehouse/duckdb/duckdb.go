@@ -2,6 +2,11 @@
 // projects keep their warehouse in one file (profiles.yml path:), which
 // recce opens read-only, so that a diff can never change the data and can
 // run while nobody writes the file.
+//
+// DuckDB runs in recce's own process with its file access, so a read-only
+// open is also a sandbox: once the file is attached, external access
+// (files, URLs, extensions) is turned off and the configuration locked,
+// and Query runs exactly one SELECT statement, as DuckDB's parser says.
 package duckdb
 
 import (
@@ -33,11 +38,22 @@ func NewDialect() Dialect { return Dialect{warehouse.BaseDialect{Type: "duckdb"}
 func (Dialect) Median(expr string) string    { return "median(" + expr + ")" }
 func (Dialect) CastFloat(expr string) string { return "cast(" + expr + " as double)" }
 
+func init() {
+	warehouse.Register("duckdb", func(ctx context.Context, t *dbt.Target, o warehouse.Options) (warehouse.Warehouse, error) {
+		return OpenTarget(ctx, t, Options{ExternalAccess: o.ExternalAccess})
+	})
+}
+
 // Options tune Open.
 type Options struct {
-	// ReadWrite opens the file for writing; diffs never do, test helpers
-	// that build a database do.
+	// ReadWrite opens the file for writing, without the sandbox: for
+	// trusted code that builds a database (the demo, test helpers), which
+	// writes through DB(). Diffs never do.
 	ReadWrite bool
+	// ExternalAccess leaves DuckDB's access to files, URLs and extension
+	// loading on (warehouse.Options.ExternalAccess), for projects whose
+	// models read files. The configuration is locked all the same.
+	ExternalAccess bool
 }
 
 // Warehouse is a DuckDB database file (or an in-memory database).
@@ -51,12 +67,13 @@ type Warehouse struct {
 var _ warehouse.Warehouse = (*Warehouse)(nil)
 
 // OpenTarget opens the database of a duckdb output of profiles.yml,
-// read-only.
-func OpenTarget(ctx context.Context, t *dbt.Target) (*Warehouse, error) {
+// read-only (opts.ReadWrite is ignored).
+func OpenTarget(ctx context.Context, t *dbt.Target, opts Options) (*Warehouse, error) {
 	if t.Path == "" || t.Path == ":memory:" {
 		return nil, fmt.Errorf("%s: the duckdb output %s has no path: (or an in-memory one), so there is no data to compare; set path: to the database file dbt builds", t.ProfilesPath, t.Name)
 	}
-	return Open(ctx, t.Path, Options{})
+	opts.ReadWrite = false
+	return Open(ctx, t.Path, opts)
 }
 
 // Open opens a database file; path ":memory:" (or "") is a fresh in-memory
@@ -97,7 +114,38 @@ func Open(ctx context.Context, path string, opts Options) (*Warehouse, error) {
 		}
 		return nil, fmt.Errorf("open duckdb database %s: %w", path, err)
 	}
+	if !opts.ReadWrite {
+		if err := lockDown(ctx, db, opts.ExternalAccess); err != nil {
+			db.Close()
+			os.RemoveAll(tmp)
+			return nil, fmt.Errorf("open duckdb database %s: lock the configuration: %w", path, err)
+		}
+	}
 	return &Warehouse{db: db, path: path, tmp: tmp, dialect: NewDialect()}, nil
+}
+
+// lockDown turns off what a query could use to reach beyond the attached
+// file, then locks the configuration so that no query can turn it back
+// on. The settings are the instance's: they hold for every connection of
+// the pool, and later connections still attach (IF NOT EXISTS: already
+// done) and USE the file. DuckDB keeps its own temporary folder usable.
+func lockDown(ctx context.Context, db *sql.DB, externalAccess bool) error {
+	stmts := []string{
+		"SET autoinstall_known_extensions = false",
+		"SET allow_community_extensions = false",
+	}
+	if !externalAccess {
+		stmts = append(stmts,
+			"SET autoload_known_extensions = false",
+			"SET enable_external_access = false")
+	}
+	stmts = append(stmts, "SET lock_configuration = true")
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
 }
 
 // attach makes every new connection see the file as its default catalog.
@@ -136,16 +184,29 @@ func (w *Warehouse) Close() error {
 	return err
 }
 
-// Query runs a query; the context reaches DuckDB, which interrupts the
-// query when it is cancelled.
+// Query runs one SELECT statement (see check); the context reaches
+// DuckDB, which interrupts the query when it is cancelled.
 func (w *Warehouse) Query(ctx context.Context, query string) (warehouse.Rows, error) {
-	rows, err := w.db.QueryContext(ctx, query)
+	conn, err := w.db.Conn(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := check(conn, query); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	// The string is now known to be one SELECT: the driver, which runs
+	// every statement of a string but the last as it prepares, has no
+	// other to run.
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		conn.Close()
 		return nil, classify(err)
 	}
 	types, err := rows.ColumnTypes()
 	if err != nil {
 		rows.Close()
+		conn.Close()
 		return nil, err
 	}
 	cols := make([]warehouse.Column, len(types))
@@ -153,7 +214,56 @@ func (w *Warehouse) Query(ctx context.Context, query string) (warehouse.Rows, er
 		name := t.DatabaseTypeName()
 		cols[i] = warehouse.Column{Name: t.Name(), Type: name, Kind: w.dialect.Kind(name)}
 	}
-	return &result{rows: rows, cols: cols}, nil
+	return &result{rows: rows, conn: conn, cols: cols}, nil
+}
+
+// Check parses and binds a statement without running it: one SELECT (as
+// DuckDB classifies it: also WITH, VALUES, FROM-first and PIVOT), or an
+// error.
+func (w *Warehouse) Check(ctx context.Context, query string) error {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	err = check(conn, query)
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeParser {
+		return warehouse.Unparsable(err)
+	}
+	return err
+}
+
+// check prepares the statement with DuckDB's parser and binder, without
+// running it. The driver's Prepare (unlike PrepareContext, which runs the
+// statements before the last) refuses a string of several statements.
+func check(conn *sql.Conn, query string) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return fmt.Errorf("duckdb: unexpected driver connection %T", dc)
+		}
+		st, err := c.Prepare(query)
+		if err != nil {
+			if strings.Contains(err.Error(), "multi-statement") {
+				return warehouse.Refused(warehouse.NotOneStatement)
+			}
+			return classify(err)
+		}
+		defer st.Close()
+		ds, ok := st.(*duckdb.Stmt)
+		if !ok {
+			return fmt.Errorf("duckdb: unexpected driver statement %T", st)
+		}
+		typ, err := ds.StatementType()
+		if err != nil {
+			return err
+		}
+		if typ != duckdb.STATEMENT_TYPE_SELECT {
+			return warehouse.Refused(warehouse.NotAQuery)
+		}
+		return nil
+	})
 }
 
 // classify marks DuckDB's catalog errors about missing relations and its
@@ -171,6 +281,10 @@ func classify(err error) error {
 			}
 		}
 	case duckdb.ErrorTypePermission:
+		if strings.Contains(de.Msg, "disabled by configuration") {
+			// The hint first: one-line views of the error keep it.
+			err = fmt.Errorf("DuckDB may not read files here (recce turns its file access off; if the project's models read files, such as views over CSV or Parquet files, run recce with --duckdb-external-access): %w", err)
+		}
 		return warehouse.Classify(warehouse.ErrPermissionDenied, err)
 	}
 	return err
@@ -178,6 +292,7 @@ func classify(err error) error {
 
 type result struct {
 	rows *sql.Rows
+	conn *sql.Conn
 	cols []warehouse.Column
 	vals []any
 	ptrs []any
@@ -186,7 +301,12 @@ type result struct {
 func (r *result) Columns() []warehouse.Column { return r.cols }
 func (r *result) Next() bool                  { return r.rows.Next() }
 func (r *result) Err() error                  { return classify(r.rows.Err()) }
-func (r *result) Close() error                { return r.rows.Close() }
+
+func (r *result) Close() error {
+	err := r.rows.Close()
+	r.conn.Close()
+	return err
+}
 
 func (r *result) Values() ([]any, error) {
 	if r.vals == nil {

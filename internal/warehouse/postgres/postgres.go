@@ -1,5 +1,12 @@
 // Package postgres is the PostgreSQL adapter, on pgx v5 with a connection
 // pool (queries of one diff run concurrently).
+//
+// Every query runs alone in a READ ONLY transaction, rolled back at the
+// end (which also undoes any set_config of the query), with the context's
+// deadline as its statement_timeout, and through the extended protocol,
+// which takes one statement per query: a string of several is refused by
+// the server itself. The database role is the last line: docs/server.md
+// says how to give recce a read-only one.
 package postgres
 
 import (
@@ -48,6 +55,12 @@ func (d Dialect) RelationsQuery(schemas []string) string {
 	return "select current_database(), n.nspname, c.relname from pg_catalog.pg_class c" +
 		" join pg_catalog.pg_namespace n on n.oid = c.relnamespace" +
 		" where c.relkind in ('r', 'v', 'm', 'p', 'f') and " + warehouse.InLower(d, "n.nspname", schemas)
+}
+
+func init() {
+	warehouse.Register("postgres", func(ctx context.Context, t *dbt.Target, _ warehouse.Options) (warehouse.Warehouse, error) {
+		return OpenTarget(ctx, t)
+	})
 }
 
 // Config says where to connect.
@@ -133,10 +146,12 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, maxConns int, where st
 		maxConns = 4
 	}
 	cfg.MaxConns = int32(maxConns)
-	// The simple protocol: one round trip per query, no server-side
-	// prepared statements (each diff query is different), and it works
-	// behind PgBouncer in transaction mode, common in teams.
-	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// The extended protocol with an unnamed statement: the server parses
+	// exactly one statement (the simple protocol would run every statement
+	// of the string), in one round trip, with no named prepared statements
+	// (each diff query is different), so it works behind PgBouncer in
+	// transaction mode, common in teams.
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	// On Ctrl-C, ask the server to cancel the running query (pgx's default
 	// only drops the connection, leaving the query running on the server).
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
@@ -160,10 +175,34 @@ func (w *Warehouse) Dialect() warehouse.Dialect { return w.dialect }
 
 func (w *Warehouse) Close() error { w.pool.Close(); return nil }
 
+// Query runs the statement in a read-only transaction of its own: BEGIN
+// READ ONLY and SET LOCAL statement_timeout (from ctx's deadline) in one
+// round trip, the statement through the extended protocol, and a
+// ROLLBACK when the rows are closed.
 func (w *Warehouse) Query(ctx context.Context, query string) (warehouse.Rows, error) {
-	rows, err := w.pool.Query(ctx, query)
+	conn, err := w.pool.Acquire(ctx)
 	if err != nil {
 		return nil, classify(err)
+	}
+	if err := conn.Conn().PgConn().Exec(ctx, begin(ctx)).Close(); err != nil {
+		conn.Release() // not idle: the pool closes it
+		return nil, classify(err)
+	}
+	rows, err := conn.Query(ctx, query)
+	if err != nil {
+		end(conn)
+		return nil, classify(err)
+	}
+	// The extended protocol reports the statement's errors with its first
+	// rows: read them now, so that Query fails as the contract says (a
+	// missing relation is an error of Query, not of Next).
+	first := rows.Next()
+	if !first {
+		if err := done(rows); err != nil {
+			rows.Close()
+			end(conn)
+			return nil, err
+		}
 	}
 	fds := rows.FieldDescriptions()
 	cols := make([]warehouse.Column, len(fds))
@@ -174,7 +213,55 @@ func (w *Warehouse) Query(ctx context.Context, query string) (warehouse.Rows, er
 		}
 		cols[i] = warehouse.Column{Name: fd.Name, Type: name, Kind: w.dialect.Kind(name)}
 	}
-	return &result{rows: rows, cols: cols}, nil
+	return &result{rows: rows, cols: cols, conn: conn, first: first, started: true}, nil
+}
+
+// begin opens a query's transaction.
+func begin(ctx context.Context) string {
+	q := "begin transaction read only"
+	if dl, ok := ctx.Deadline(); ok {
+		q += fmt.Sprintf("; set local statement_timeout = %d", max(time.Until(dl).Milliseconds(), 1))
+	}
+	return q
+}
+
+// end rolls a query's transaction back and gives the connection back to
+// the pool, which closes it when the rollback failed (a connection still
+// in a transaction never goes back).
+func end(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = conn.Conn().PgConn().Exec(ctx, "rollback").Close()
+	conn.Release()
+}
+
+// Check parses the statement, and the subquery it would make, without
+// running either: the first parse refuses several statements, the second
+// anything but a query (an INSERT cannot stand inside parentheses in FROM),
+// and since the statement parses alone, it cannot close the parenthesis
+// around it.
+func (w *Warehouse) Check(ctx context.Context, query string) error {
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Release()
+	pc := conn.Conn().PgConn()
+	if _, err := pc.Prepare(ctx, "", query, nil); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42601" && !strings.Contains(pe.Message, "multiple commands") { // syntax_error
+			return warehouse.Unparsable(err)
+		}
+		return classify(err)
+	}
+	if _, err := pc.Prepare(ctx, "", "select * from (\n"+query+"\n) q", nil); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42601" { // syntax_error
+			return warehouse.Refused(warehouse.NotAQuery)
+		}
+		return classify(err)
+	}
+	return nil
 }
 
 // classify marks PostgreSQL's errors by SQLSTATE.
@@ -188,6 +275,16 @@ func classify(err error) error {
 		return warehouse.Classify(warehouse.ErrRelationNotFound, err)
 	case "42501": // insufficient_privilege
 		return warehouse.Classify(warehouse.ErrPermissionDenied, err)
+	case "25006": // read_only_sql_transaction
+		return warehouse.Classify(warehouse.ErrRefused, fmt.Errorf("%s (%w)", warehouse.NotAQuery, err))
+	case "42601": // syntax_error, which is also the code of several statements in one
+		if strings.Contains(pe.Message, "multiple commands") {
+			return warehouse.Refused(warehouse.NotOneStatement)
+		}
+	case "57014": // query_canceled
+		if strings.Contains(pe.Message, "statement timeout") {
+			return warehouse.Classify(warehouse.ErrTimeout, err)
+		}
 	case "0A000": // feature_not_supported
 		if strings.Contains(pe.Message, "cross-database") {
 			// From this connection the relation cannot be reached: to the
@@ -202,12 +299,49 @@ func classify(err error) error {
 type result struct {
 	rows pgx.Rows
 	cols []warehouse.Column
+	conn *pgxpool.Conn // nil once given back
+	// started says Query has read ahead; first is what that Next said.
+	started, first bool
+	err            error // done's, once the rows are read
 }
 
 func (r *result) Columns() []warehouse.Column { return r.cols }
-func (r *result) Next() bool                  { return r.rows.Next() }
-func (r *result) Err() error                  { return classify(r.rows.Err()) }
-func (r *result) Close() error                { r.rows.Close(); return nil }
+
+func (r *result) Next() bool {
+	if r.started {
+		r.started = false
+		return r.first
+	}
+	if r.rows.Next() {
+		return true
+	}
+	r.err = done(r.rows)
+	return false
+}
+
+// done is the outcome of a statement read to its end: its error, or a
+// refusal when it was not a query (its command tag says so: SET, COPY,
+// SHOW...). It ran in a read-only transaction that is rolled back, so a
+// refusal this late has changed nothing.
+func done(rows pgx.Rows) error {
+	if err := rows.Err(); err != nil {
+		return classify(err)
+	}
+	if !rows.CommandTag().Select() {
+		return warehouse.Refused(warehouse.NotAQuery)
+	}
+	return nil
+}
+func (r *result) Err() error { return r.err }
+
+func (r *result) Close() error {
+	r.rows.Close()
+	if r.conn != nil {
+		end(r.conn)
+		r.conn = nil
+	}
+	return nil
+}
 
 func (r *result) Values() ([]any, error) {
 	vals, err := r.rows.Values()
