@@ -28,47 +28,22 @@ import (
 )
 
 // Type is a check's (and its run's) type: the reference's RunType values.
+// Each type is a Kind in the registry (kind.go).
 type Type string
 
-const (
-	LineageDiff     Type = "lineage_diff"
-	SchemaDiff      Type = "schema_diff"
-	RowCountDiff    Type = "row_count_diff"
-	ValueDiff       Type = "value_diff"
-	ValueDiffDetail Type = "value_diff_detail"
-	ProfileDiff     Type = "profile_diff"
-	Query           Type = "query"
-	QueryBase       Type = "query_base"
-	QueryDiff       Type = "query_diff"
-	TopKDiff        Type = "top_k_diff"
-	HistogramDiff   Type = "histogram_diff"
-	// Simple is a note: a check with a name and a description that a
-	// reviewer ticks, with no run.
-	Simple Type = "simple"
-)
-
-// Types lists every check type, in the order the docs present them.
-var Types = []Type{LineageDiff, SchemaDiff, RowCountDiff, ValueDiff, ValueDiffDetail, ProfileDiff,
-	Query, QueryBase, QueryDiff, TopKDiff, HistogramDiff, Simple}
+// The types' names are defined with their kinds (kind_<type>.go).
 
 // Valid reports whether t is a known type.
 func (t Type) Valid() bool {
-	for _, x := range Types {
-		if x == t {
-			return true
-		}
-	}
-	return false
+	_, ok := Lookup(t)
+	return ok
 }
 
 // NeedsWarehouse reports whether running a check of this type queries the
 // warehouse. Lineage and schema diffs read the artifacts only.
 func (t Type) NeedsWarehouse() bool {
-	switch t {
-	case LineageDiff, SchemaDiff, Simple:
-		return false
-	}
-	return t.Valid()
+	k, ok := Lookup(t)
+	return ok && k.NeedsWarehouse()
 }
 
 // Title is the type as people read it ("Row Count Diff"), as the

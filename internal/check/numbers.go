@@ -92,3 +92,23 @@ func percent(v float64, d int) string {
 	}
 	return strconv.FormatFloat(math.Copysign(r, v), 'f', d, 64) + "%"
 }
+
+// Thousands writes an integer with thousands separators: 1,234,567.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

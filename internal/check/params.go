@@ -5,35 +5,14 @@ import (
 	"math"
 	"sort"
 	"strings"
-
-	"gitlab.com/recce-go/recce/internal/diff"
 )
 
-// The typed parameters of each check type. Field names are the
-// reference's param names (recce/tasks/*.py: RowCountDiffParams,
-// ValueDiffParams, TopKDiffParams, HistogramDiffParams, QueryParams...).
-// Unknown params are ignored, as the reference ignores them, so that
-// recce.yml files written for it keep working.
-
-// NodeSelection chooses the nodes of a multi-node check (lineage, schema
-// and row count diffs): explicit node_ids or node_names when given,
-// otherwise dbt's selector syntax in select and exclude (all nodes when
-// both are empty).
-type NodeSelection struct {
-	Select    string
-	Exclude   string
-	NodeIDs   []string
-	NodeNames []string
-	// Packages keeps only nodes of these packages (the reference's
-	// "packages" param).
-	Packages []string
-	// ViewMode "changed_models" keeps only changed nodes and their
-	// descendants, as the reference's lineage view does.
-	ViewMode string
-}
-
-// Explicit reports whether nodes are named one by one.
-func (s NodeSelection) Explicit() bool { return len(s.NodeIDs)+len(s.NodeNames) > 0 }
+// Each check type reads its typed parameters (its Kind's ParseParams) with
+// a paramReader. Field names are the reference's param names
+// (recce/tasks/*.py: RowCountDiffParams, ValueDiffParams, TopKDiffParams,
+// HistogramDiffParams, QueryParams...). Unknown params are ignored, as the
+// reference ignores them, so that recce.yml files written for it keep
+// working.
 
 // ParamError is a parameter that is missing or has the wrong type.
 type ParamError struct {
@@ -57,55 +36,15 @@ func (e ParamErrors) Error() string {
 // ParseParams validates params for a check type and returns the typed
 // parameters: NodeSelection, diff.ValueParams, diff.ValueDetailParams,
 // diff.ProfileParams, diff.QueryParams, diff.QueryDiffParams,
-// diff.TopKParams, diff.HistogramParams, or nil for a simple check. The
-// error, a ParamErrors, lists every problem found.
+// diff.TopKParams, diff.HistogramParams (each type's own, see its Kind),
+// or nil for a simple check. The error, a ParamErrors, lists every
+// problem found.
 func ParseParams(t Type, p Params) (any, error) {
-	r := &paramReader{p: p}
-	var out any
-	switch t {
-	case LineageDiff, SchemaDiff, RowCountDiff:
-		s := NodeSelection{
-			Select:    r.str("select", false),
-			Exclude:   r.str("exclude", false),
-			NodeIDs:   r.strList("node_ids"),
-			NodeNames: r.strList("node_names"),
-			Packages:  r.strList("packages"),
-			ViewMode:  r.str("view_mode", false),
-		}
-		// The reference's schema diff names its nodes in node_id (one
-		// id or a list).
-		s.NodeIDs = append(s.NodeIDs, r.strList("node_id")...)
-		if s.ViewMode != "" && s.ViewMode != "all" && s.ViewMode != "changed_models" {
-			r.fail("view_mode", fmt.Sprintf("must be all or changed_models, not %q", s.ViewMode))
-		}
-		out = s
-	case ValueDiff, ValueDiffDetail:
-		v := diff.ValueParams{Model: r.str("model", true), PrimaryKey: r.strList("primary_key"), Columns: r.strList("columns")}
-		if t == ValueDiff {
-			out = v
-		} else {
-			out = diff.ValueDetailParams{ValueParams: v}
-		}
-	case ProfileDiff:
-		out = diff.ProfileParams{Model: r.str("model", true), Columns: r.strList("columns")}
-	case Query, QueryBase:
-		out = diff.QueryParams{SQLTemplate: r.str("sql_template", true), Base: t == QueryBase}
-	case QueryDiff:
-		out = diff.QueryDiffParams{SQLTemplate: r.str("sql_template", true), BaseSQLTemplate: r.str("base_sql_template", false),
-			PrimaryKeys: r.strList("primary_keys")}
-	case TopKDiff:
-		out = diff.TopKParams{Model: r.str("model", true), ColumnName: r.str("column_name", true), K: r.positiveInt("k", 1000)}
-	case HistogramDiff:
-		out = diff.HistogramParams{Model: r.str("model", true), ColumnName: r.str("column_name", true), NumBins: r.positiveInt("num_bins", 1000)}
-	case Simple:
-		return nil, nil
-	default:
+	k, ok := Lookup(t)
+	if !ok {
 		return nil, ParamErrors{{Field: "", Problem: fmt.Sprintf("unknown check type %q (known: %s)", t, typeList())}}
 	}
-	if len(r.errs) > 0 {
-		return nil, r.errs
-	}
-	return out, nil
+	return k.ParseParams(p)
 }
 
 func typeList() string {

@@ -15,12 +15,13 @@ import (
 // Build computes a summary's content from a state. It parses the embedded
 // artifacts for the lineage graph; a state without artifacts gets a
 // summary without the graph.
-func Build(s *check.State) *Summary { return build(s, nil, nil) }
+func Build(s *check.State) *Summary { return build(s, Options{}) }
 
-// build uses base and current when given, else the state's artifacts.
-// Checks that the reference computes from the artifacts (lineage and
-// schema diffs without a run) are computed here too.
-func build(s *check.State, base, current *dbt.Artifacts) *Summary {
+// build uses opts' artifacts (and lineage) when given, else the state's
+// artifacts. Checks that the reference computes from the artifacts
+// (lineage and schema diffs without a run) are computed here too.
+func build(s *check.State, opts Options) *Summary {
+	base, current := opts.Base, opts.Current
 	var artsErr error
 	if base == nil || current == nil {
 		base, current, artsErr = s.LoadArtifacts()
@@ -30,30 +31,24 @@ func build(s *check.State, base, current *dbt.Artifacts) *Summary {
 	} else {
 		s = s.WithArtifactRuns(nil, nil) // Failed runs that say why
 	}
-	sum := &Summary{Status: status(s), PullRequest: s.PullRequest, Mismatched: []CheckReport{}, Incomplete: []CheckReport{}}
-	latest := check.LatestRuns(s.Runs)
-	for _, c := range s.Checks {
-		if c.Type == check.Simple {
-			continue
+	as := s.Assessments()
+	t := check.TallyOf(as)
+	sum := &Summary{Status: StatusOf(t), PullRequest: s.PullRequest, Mismatched: []CheckReport{}, Incomplete: []CheckReport{},
+		Checks: Stats{Run: t.Checks, Mismatch: t.Mismatch, Incomplete: t.Incomplete, Approved: t.Approved}}
+	for _, a := range as {
+		c := a.Check
+		rep := CheckReport{CheckID: c.CheckID, Name: c.Name, Type: c.Type, Description: c.Description, Verdict: a.Verdict,
+			Approved: c.IsChecked, Nodes: a.Nodes, Reason: a.Reason}
+		if k, ok := check.Lookup(c.Type); !ok || k.Runs() { // notes do not run
+			sum.all = append(sum.all, rep)
 		}
-		r := latest[c.CheckID]
-		o := check.Assess(c, r)
-		sum.Checks.Run++
-		if c.IsChecked {
-			sum.Checks.Approved++
-		}
-		rep := CheckReport{CheckID: c.CheckID, Name: c.Name, Type: c.Type, Description: c.Description, Verdict: o.Verdict,
-			Approved: c.IsChecked, Nodes: o.Nodes, Reason: o.Reason}
-		sum.all = append(sum.all, rep)
-		switch o.Verdict {
+		switch a.Verdict {
 		case check.Mismatch:
-			sum.Checks.Mismatch++
-			if res, err := check.DecodeResult(r); err == nil {
-				rep.Facts, rep.Tables = figures(c, res)
+			if res, err := check.DecodeResult(a.Run); err == nil {
+				rep.Facts, rep.Tables = check.Figures(c, res)
 			}
 			sum.Mismatched = append(sum.Mismatched, rep)
 		case check.Incomplete:
-			sum.Checks.Incomplete++
 			sum.Incomplete = append(sum.Incomplete, rep)
 		}
 	}
@@ -64,7 +59,11 @@ func build(s *check.State, base, current *dbt.Artifacts) *Summary {
 		return sum
 	}
 	sum.Environments = []Environment{environment("Base", base), environment("Current", current)}
-	sum.Lineage = buildLineage(lineage.Diff(base, current), s, latest)
+	lin := opts.Lineage
+	if lin == nil {
+		lin = lineage.Diff(base, current)
+	}
+	sum.Lineage = buildLineage(lin, as)
 	return sum
 }
 
@@ -141,15 +140,15 @@ type GraphNode struct {
 
 // nodeFlags maps node names and unique ids to what checks found there.
 type nodeFlags struct {
-	rowCount map[string]string   // node -> "Row Count 🔼 +5.05%"
-	checks   map[string][]string // node -> check type titles that found a mismatch there
+	figure map[string]string   // node -> "Row Count 🔼 +5.05%"
+	checks map[string][]string // node -> check type titles that found a mismatch there
 }
 
 func (f nodeFlags) of(n *lineage.Node) []string {
 	var out []string
-	if rc, ok := f.rowCount[n.UniqueID]; ok {
+	if rc, ok := f.figure[n.UniqueID]; ok {
 		out = append(out, rc)
-	} else if rc, ok := f.rowCount[n.Name]; ok {
+	} else if rc, ok := f.figure[n.Name]; ok {
 		out = append(out, rc)
 	}
 	seen := map[string]bool{}
@@ -164,71 +163,27 @@ func (f nodeFlags) of(n *lineage.Node) []string {
 	return out
 }
 
-// flags reads the latest runs for what the graph's labels say.
-func flags(s *check.State, latest map[string]*check.Run) nodeFlags {
-	f := nodeFlags{rowCount: map[string]string{}, checks: map[string][]string{}}
-	for _, c := range s.Checks {
-		r := latest[c.CheckID]
-		o := check.Assess(c, r)
-		if o.Verdict != check.Mismatch {
+// flags reads what the mismatched checks mark on the graph's nodes (each
+// check type's check.Marks).
+func flags(as []check.Assessment) nodeFlags {
+	f := nodeFlags{figure: map[string]string{}, checks: map[string][]string{}}
+	for _, a := range as {
+		if a.Verdict != check.Mismatch {
 			continue
 		}
-		switch c.Type {
-		case check.RowCountDiff:
-			res, err := check.DecodeResult(r)
-			if err != nil {
-				continue
-			}
-			rc := *res.(*check.RowCountDiffResult)
-			for name, e := range rc {
-				if !e.Changed() {
-					continue
-				}
-				label := "Row Count " + rowCountDelta(e)
-				f.rowCount[name] = label
-				if e.UniqueID != "" {
-					f.rowCount[e.UniqueID] = label
-				}
-			}
-		case check.SchemaDiff:
-			// The graph's own catalog comparison says Schema.
-		default:
-			for _, n := range o.Nodes {
-				f.checks[n] = append(f.checks[n], c.Type.Title())
-			}
+		res, err := check.DecodeResult(a.Run)
+		if err != nil {
+			continue
+		}
+		m := check.Marks(a.Check, res, a.Outcome)
+		for node, label := range m.Figures {
+			f.figure[node] = label
+		}
+		for _, n := range m.Titled {
+			f.checks[n] = append(f.checks[n], a.Check.Type.Title())
 		}
 	}
 	return f
-}
-
-// rowCountDelta shows a count change relative to the BASE count (the
-// reference divides by the current count; people expect base), rounded as
-// every percentage is (check.Percent).
-func rowCountDelta(e check.RowCountEntry) string {
-	status := func(m *check.RowCountMeta) string {
-		if m == nil || m.Status == "" {
-			return "no count"
-		}
-		return m.Status
-	}
-	switch {
-	case e.Base == nil && e.Curr != nil && status(e.BaseMeta) == "not_in_manifest":
-		return fmt.Sprintf("🔼 %s rows (new)", num(*e.Curr))
-	case e.Base != nil && e.Curr == nil && status(e.CurrMeta) == "not_in_manifest":
-		return fmt.Sprintf("🔽 %s rows (gone)", num(*e.Base))
-	case e.Base == nil:
-		return "N/A (" + status(e.BaseMeta) + ")"
-	case e.Curr == nil:
-		return "N/A (" + status(e.CurrMeta) + ")"
-	case *e.Base == 0:
-		return fmt.Sprintf("🔼 +%s rows (base empty)", num(*e.Curr))
-	}
-	b, c := *e.Base, *e.Curr
-	p := check.Percent(float64(c-b) / float64(b))
-	if c < b {
-		return "🔽 " + p
-	}
-	return "🔼 +" + p
 }
 
 var reasonTitles = map[lineage.Reason]string{
@@ -238,9 +193,9 @@ var reasonTitles = map[lineage.Reason]string{
 
 // buildLineage walks the graph level by level from the changed nodes and
 // draws as many whole levels as fit in MaxMermaidChars.
-func buildLineage(r *lineage.Result, s *check.State, latest map[string]*check.Run) *Lineage {
+func buildLineage(r *lineage.Result, as []check.Assessment) *Lineage {
 	l := &Lineage{Nodes: []GraphNode{}, Counts: lineage.CountNodes(r.Nodes)}
-	f := flags(s, latest)
+	f := flags(as)
 	var level []string
 	for _, n := range r.Nodes { // r.Nodes is sorted by unique_id
 		if n.Changed() && !n.WhitespaceOnly() {
@@ -407,12 +362,3 @@ var mermaidText = strings.NewReplacer(
 	"#", "#35;", `"`, "#quot;", "<", "#lt;", ">", "#gt;", "`", "#96;",
 	"\r\n", " ", "\n", " ", "\r", " ",
 ).Replace
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

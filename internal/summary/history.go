@@ -62,7 +62,7 @@ func (s *Summary) snapshot() *Snapshot {
 			snap.Over = true
 			break
 		}
-		snap.Checks = append(snap.Checks, [3]string{c.CheckID, verdictCode(c), clip(c.Name, maxHistoryName)})
+		snap.Checks = append(snap.Checks, [3]string{c.CheckID, verdictCode(c), check.Clip(c.Name, maxHistoryName)})
 	}
 	if s.Lineage != nil {
 		n := 0

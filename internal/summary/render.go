@@ -31,7 +31,7 @@ type detail struct {
 
 // Render renders a state's summary, within opts.MaxChars characters.
 func Render(s *check.State, opts Options) (*Result, error) {
-	sum := build(s, opts.Base, opts.Current)
+	sum := build(s, opts)
 	if opts.Reason != nil {
 		restate(sum, s, opts.Reason)
 	}
@@ -102,14 +102,6 @@ func htmlText(s string) string {
 	return html.EscapeString(s)
 }
 
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
-}
-
 func renderMarkdown(s *Summary, d detail) string {
 	var b strings.Builder
 	b.WriteString(Marker(s.Status) + "\n" + NoteMarker + "\n")
@@ -150,7 +142,7 @@ func renderMarkdown(s *Summary, d detail) string {
 
 	if len(s.Incomplete) > 0 {
 		b.WriteString("\n### Incomplete Checks\n")
-		writeCheckList(&b, s.Incomplete, "Reason", d.listRows, func(c CheckReport) string { return code(clip(c.Reason, d.reasonLen)) })
+		writeCheckList(&b, s.Incomplete, "Reason", d.listRows, func(c CheckReport) string { return code(check.Clip(c.Reason, d.reasonLen)) })
 	}
 	// What this review found, for the next summary's "since" section
 	// (WithHistory).
@@ -249,12 +241,12 @@ func writeLineage(b *strings.Builder, l *Lineage, d detail) {
 		return
 	}
 	if l.Mermaid == "" {
-		fmt.Fprintf(b, "\n_Too many changed nodes to draw (mermaid draws at most %s characters); open the review in recce to see the graph._\n", num(MaxMermaidChars))
+		fmt.Fprintf(b, "\n_Too many changed nodes to draw (mermaid draws at most %s characters); open the review in recce to see the graph._\n", check.Thousands(MaxMermaidChars))
 		return
 	}
 	if l.Truncated() {
 		fmt.Fprintf(b, "\n_The graph is cut after %d of %d levels (%d of %d nodes): mermaid draws at most %s characters. Open the review in recce for the whole graph._\n",
-			l.ShownLevels, l.Levels, l.Shown, l.Impacted, num(MaxMermaidChars))
+			l.ShownLevels, l.Levels, l.Shown, l.Impacted, check.Thousands(MaxMermaidChars))
 	}
 	b.WriteString("\n```mermaid\n")
 	b.WriteString(l.Mermaid)

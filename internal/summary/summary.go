@@ -25,6 +25,7 @@ package summary
 import (
 	"gitlab.com/recce-go/recce/internal/check"
 	"gitlab.com/recce-go/recce/internal/dbt"
+	"gitlab.com/recce-go/recce/internal/lineage"
 )
 
 // Limits.
@@ -61,6 +62,10 @@ type Options struct {
 	// parsed (recce run has them): the embedded ones are then not parsed
 	// again, which takes seconds on a large project.
 	Base, Current *dbt.Artifacts
+	// Lineage, when set, is the lineage diff of Base and Current,
+	// computed already (recce run's checks computed it): it is not
+	// computed again.
+	Lineage *lineage.Result
 	// Reason, when set, gives the reason shown for each check that did not
 	// complete, from the check, its latest run (nil when it never ran) and
 	// the reason check.Assess gives, which is the run's error text for a
@@ -74,17 +79,14 @@ type Options struct {
 // run, or could not see what it compares), success otherwise. Lineage and
 // schema diffs without a run (a state file of the reference) are computed
 // from the state's artifacts first, as the summary does.
-func Status(s *check.State) string { return status(s.WithArtifactRuns(nil, nil)) }
+func Status(s *check.State) string { return StatusOf(s.WithArtifactRuns(nil, nil).Tally()) }
 
-func status(s *check.State) string {
-	latest := check.LatestRuns(s.Runs)
-	for _, c := range s.Checks {
-		switch check.Assess(c, latest[c.CheckID]).Verdict {
-		case check.Mismatch, check.Incomplete:
-			return StatusFailed
-		}
+// StatusOf is a tally's status: success when it passed, failed otherwise.
+func StatusOf(t check.Tally) string {
+	if t.Passed() {
+		return StatusSuccess
 	}
-	return StatusSuccess
+	return StatusFailed
 }
 
 // Summary is the content of a summary as data: what `recce summary
@@ -140,17 +142,10 @@ type CheckReport struct {
 	Tables []Table  `json:"tables,omitempty"`
 }
 
-// Fact is a labelled figure ("Rows added": "3").
-type Fact struct {
-	Label string `json:"label"`
-	Value string `json:"value"`
-}
+// Fact is a labelled figure ("Rows added": "3"): each check type's
+// figures (check.Figures).
+type Fact = check.Fact
 
 // Table is a small table of figures. Cells flagged in Code hold text from
 // the data or the project (names, values) and are shown as code.
-type Table struct {
-	Title   string     `json:"title"`
-	Columns []string   `json:"columns"`
-	Code    []bool     `json:"-"`
-	Rows    [][]string `json:"rows"`
-}
+type Table = check.Table

@@ -56,7 +56,7 @@ func threadBody(c CheckReport, open bool) string {
 	if len(c.Nodes) > 0 {
 		where = nodeList(c.Nodes)
 	}
-	b.WriteString(row(c.Type.Title(), where, code(clip(c.Reason, 500))))
+	b.WriteString(row(c.Type.Title(), where, code(check.Clip(c.Reason, 500))))
 	if c.Description != "" {
 		b.WriteString("\n" + tableHead("Description") + row(cell(c.Description)))
 	}
