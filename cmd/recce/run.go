@@ -57,11 +57,10 @@ state file.`,
   recce run --summary summary.md --junit recce-junit.xml --codequality recce-codequality.json`,
 		Args: cobra.NoArgs,
 		PreRunE: func(cmd *cobra.Command, args []string) error {
-			switch o.failOn {
-			case "never", "error", "mismatch":
-				return nil
+			if _, err := check.ParseFailOn(o.failOn); err != nil {
+				return fmt.Errorf("--fail-on %w", err)
 			}
-			return fmt.Errorf("--fail-on %q is not one of never|error|mismatch", o.failOn)
+			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return a.runChecks(cmd.Context(), o) },
 	}
@@ -99,14 +98,16 @@ type checkReport struct {
 }
 
 func (a *app) runChecks(ctx context.Context, o runOptions) error {
+	failOn, err := check.ParseFailOn(o.failOn)
+	if err != nil {
+		return fmt.Errorf("--fail-on %w", err)
+	}
 	var prev *check.State
 	var checks []*check.Check
 	if o.stateFile != "" {
-		var err error
 		if prev, err = check.Load(o.stateFile); err != nil {
 			return err
 		}
-		checks = prev.Checks
 	} else {
 		cfg, err := check.LoadConfig(a.projectPath(a.flags.config))
 		if err != nil {
@@ -120,22 +121,22 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		}
 		checks = cfg.Checks
 	}
-	now := check.Now()
-	for _, c := range checks {
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = now
-		}
-		if c.UpdatedAt.IsZero() {
-			c.UpdatedAt = now
-		}
+	if checks == nil {
+		checks = prev.Checks
 	}
 
 	env, files, err := a.runEnv(ctx, prev)
 	if err != nil {
 		return err
 	}
+	runnable := 0
 	for _, c := range checks {
-		if c.Type.NeedsWarehouse() {
+		k, ok := check.Lookup(c.Type)
+		if ok && !k.Runs() {
+			continue
+		}
+		runnable++
+		if ok && k.NeedsWarehouse() && env.Warehouse == nil && env.NoWarehouse == nil {
 			w, _, err := a.openWarehouse(ctx)
 			if err != nil {
 				env.NoWarehouse = err
@@ -144,48 +145,22 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 				env.Warehouse = w
 				defer w.Close()
 			}
-			break
 		}
 	}
 
-	runnable := 0
-	for _, c := range checks {
-		if c.Type != check.Simple {
-			runnable++
-		}
-	}
 	p := term.NewProgress(a.stderr, "Running checks", runnable)
-	runner := &check.Runner{Env: env, OnUpdate: func(c *check.Check, r *check.Run) {
-		if r.Status == check.Running {
-			p.Describe(c.Name)
-		} else {
-			p.Add(1)
-		}
-	}}
-	runs := runner.RunAll(ctx, checks)
+	st, tally, interrupted := check.Review(ctx, check.ReviewInput{
+		Env: env, Files: files, Checks: checks, Previous: prev, Policy: check.RunAll,
+		Origin: check.OriginFromEnv(version, a.getenv),
+		OnUpdate: func(c *check.Check, r *check.Run) {
+			if r.Status == check.Running {
+				p.Describe(c.Name)
+			} else {
+				p.Add(1)
+			}
+		},
+	})
 	p.Done()
-
-	st := &check.State{
-		Metadata:    check.Metadata{SchemaVersion: check.SchemaVersion, RecceVersion: version, GeneratedAt: check.Now()},
-		Checks:      checks,
-		Runs:        []*check.Run{},
-		Artifacts:   files,
-		Git:         check.GitFromEnv(a.getenv),
-		PullRequest: check.PullRequestFromEnv(a.getenv),
-	}
-	for _, r := range runs {
-		if r != nil {
-			st.Runs = append(st.Runs, r)
-		}
-	}
-	if prev != nil {
-		if st.PullRequest == nil {
-			st.PullRequest = prev.PullRequest
-		}
-		if st.Git == nil {
-			st.Git = prev.Git
-		}
-	}
 	// The state is written even when interrupted: the runs that finished
 	// are worth keeping, and the others say Cancelled.
 	if err := check.Save(context.WithoutCancel(ctx), o.output, st); err != nil {
@@ -194,7 +169,7 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 	if o.summaryFile != "" {
 		// The file is for recce gitlab post-summary, which adds what changed
 		// since the previous summary: room is left for it.
-		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current, MaxChars: summary.DefaultMaxChars - summary.HistoryReserve})
+		res, err := summary.Render(st, summary.Options{Base: env.Base, Current: env.Current, Lineage: env.Lineage(), MaxChars: summary.DefaultMaxChars - summary.HistoryReserve})
 		if err != nil {
 			return err
 		}
@@ -210,19 +185,12 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		return err
 	}
 
-	report := runReport{Status: summary.Status(st), StateFile: o.output, SummaryFile: o.summaryFile, Checks: []checkReport{}}
-	var mismatches, incomplete int
-	for i, c := range checks {
-		out := check.Assess(c, runs[i])
-		cr := checkReport{CheckID: c.CheckID, Name: c.Name, Type: c.Type, Verdict: out.Verdict, Approved: c.IsChecked, Reason: out.Reason, Nodes: out.Nodes}
-		if r := runs[i]; r != nil {
+	report := runReport{Status: summary.StatusOf(tally), StateFile: o.output, SummaryFile: o.summaryFile, Checks: []checkReport{}}
+	for _, x := range st.Assessments() {
+		c := x.Check
+		cr := checkReport{CheckID: c.CheckID, Name: c.Name, Type: c.Type, Verdict: x.Verdict, Approved: c.IsChecked, Reason: x.Reason, Nodes: x.Nodes}
+		if r := x.Run; r != nil {
 			cr.Status, cr.DurationMS = r.Status, r.DurationMS
-		}
-		switch out.Verdict {
-		case check.Mismatch:
-			mismatches++
-		case check.Incomplete:
-			incomplete++
 		}
 		report.Checks = append(report.Checks, cr)
 	}
@@ -230,17 +198,14 @@ func (a *app) runChecks(ctx context.Context, o runOptions) error {
 		if err := writeJSON(a.stdout, report); err != nil {
 			return err
 		}
-	} else if err := a.printRun(report, mismatches, incomplete); err != nil {
+	} else if err := a.printRun(report, tally); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted: %d checks cancelled; the state file has the runs that finished", incomplete)
+	if interrupted != nil {
+		return fmt.Errorf("interrupted: %d checks cancelled; the state file has the runs that finished", tally.Incomplete)
 	}
-	switch {
-	case o.failOn == "mismatch" && mismatches+incomplete > 0:
-		return &exitError{code: 1, err: fmt.Errorf("%s found a data mismatch and %d did not complete (--fail-on mismatch)", plural(mismatches, "check", "checks"), incomplete)}
-	case o.failOn == "error" && incomplete > 0:
-		return &exitError{code: 1, err: fmt.Errorf("%s did not complete (--fail-on error)", plural(incomplete, "check", "checks"))}
+	if err := tally.Gate(failOn); err != nil {
+		return &exitError{code: 1, err: err}
 	}
 	return nil
 }
@@ -263,9 +228,9 @@ func (a *app) writeReports(o runOptions, st *check.State, env *check.Env) error 
 	return nil
 }
 
-// runEnv loads the artifacts to run against: the artifact folders, or,
-// when re-running a state file and the folders are absent, the artifacts
-// embedded in it.
+// runEnv loads the artifacts to run against, each file read once: the
+// artifact folders, or, when re-running a state file and the folders are
+// absent, the artifacts embedded in it.
 func (a *app) runEnv(ctx context.Context, prev *check.State) (*check.Env, check.Artifacts, error) {
 	baseDir, curDir := a.projectPath(a.flags.targetBasePath), a.projectPath(a.flags.targetPath)
 	_, errB := os.Stat(filepath.Join(baseDir, "manifest.json"))
@@ -278,18 +243,9 @@ func (a *app) runEnv(ctx context.Context, prev *check.State) (*check.Env, check.
 		fmt.Fprintf(a.stderr, "artifact folders %s and %s not both found: using the artifacts of the state file\n", baseDir, curDir)
 		return &check.Env{Base: base, Current: cur}, prev.Artifacts, nil
 	}
-	base, cur, err := a.loadArtifacts(ctx)
-	if err != nil {
-		return nil, check.Artifacts{}, err
-	}
-	var files check.Artifacts
-	if files.Base, err = check.ReadArtifactFiles(baseDir); err != nil {
-		return nil, files, err
-	}
-	if files.Current, err = check.ReadArtifactFiles(curDir); err != nil {
-		return nil, files, err
-	}
-	return &check.Env{Base: base, Current: cur}, files, nil
+	p := term.NewProgress(a.stderr, "Loading artifacts", -1)
+	defer p.Done()
+	return check.LoadArtifactDirs(ctx, baseDir, curDir)
 }
 
 var verdictMarks = map[check.Verdict]struct {
@@ -302,7 +258,8 @@ var verdictMarks = map[check.Verdict]struct {
 	check.Info:       {"· info", term.Gray},
 }
 
-func (a *app) printRun(r runReport, mismatches, incomplete int) error {
+func (a *app) printRun(r runReport, tally check.Tally) error {
+	mismatches, incomplete := tally.Mismatch, tally.Incomplete
 	w := a.stdout
 	t := term.NewTable(w, "STATUS", "NAME", "TYPE", "TIME", "REASON")
 	t.AlignRight(3)
@@ -322,7 +279,7 @@ func (a *app) printRun(r runReport, mismatches, incomplete int) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	checks := plural(len(r.Checks), "check", "checks")
+	checks := check.Plural(len(r.Checks), "check", "checks")
 	switch {
 	case len(r.Checks) == 0:
 		fmt.Fprintln(w, "No checks to run.")
@@ -342,14 +299,6 @@ func (a *app) printRun(r runReport, mismatches, incomplete int) error {
 	}
 	fmt.Fprintln(w, ".")
 	return nil
-}
-
-// plural says "1 check", "2 checks".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (a *app) summaryCmd() *cobra.Command {

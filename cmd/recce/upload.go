@@ -146,7 +146,7 @@ func (a *app) upload(ctx context.Context, o uploadFlags, path string) error {
 	if err != nil {
 		return err
 	}
-	body, size, what, err := a.uploadBody(path)
+	body, size, what, err := a.uploadBody(ctx, path)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func megabytes(n int64) string {
 
 // uploadBody returns how to read what is uploaded (called once per
 // attempt), its size when known (-1 otherwise), and what it is.
-func (a *app) uploadBody(path string) (func() (io.ReadCloser, error), int64, string, error) {
+func (a *app) uploadBody(ctx context.Context, path string) (func() (io.ReadCloser, error), int64, string, error) {
 	if path != "" {
 		info, err := os.Stat(path)
 		if err != nil {
@@ -239,17 +239,12 @@ func (a *app) uploadBody(path string) (func() (io.ReadCloser, error), int64, str
 	if err != nil {
 		return nil, 0, "", err
 	}
-	now := check.Now()
-	for _, c := range cfg.Checks {
-		c.CreatedAt, c.UpdatedAt = now, now
-	}
-	st := &check.State{
-		Metadata:    check.Metadata{SchemaVersion: check.SchemaVersion, RecceVersion: version, GeneratedAt: now},
-		Checks:      cfg.Checks,
-		Runs:        []*check.Run{},
-		Artifacts:   files,
-		Git:         check.GitFromEnv(a.getenv),
-		PullRequest: check.PullRequestFromEnv(a.getenv),
+	// The checks go unrun: the server runs those it may (see
+	// check.RunMissing).
+	st, _, err := check.Review(ctx, check.ReviewInput{Files: files, Checks: cfg.Checks, Policy: check.RunNone,
+		Origin: check.OriginFromEnv(version, a.getenv)})
+	if err != nil {
+		return nil, 0, "", err
 	}
 	size := int64(len(files.Base.Manifest) + len(files.Base.Catalog) + len(files.Current.Manifest) + len(files.Current.Catalog))
 	open := func() (io.ReadCloser, error) {

@@ -112,3 +112,11 @@ func Thousands(n int64) string {
 	}
 	return b.String()
 }
+
+// Plural says a count with its noun: "1 check", "2 checks".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

@@ -7,27 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/recce-go/recce/internal/dbt"
-	"gitlab.com/recce-go/recce/internal/diff/difftest"
 	"gitlab.com/recce-go/recce/internal/warehouse"
-	"gitlab.com/recce-go/recce/internal/warehouse/duckdb"
 )
 
 // jaffleEnv builds jaffle-recce in DuckDB and returns an Env on it.
 func jaffleEnv(t *testing.T) *Env {
 	t.Helper()
-	j := difftest.BuildJaffle(t)
-	ctx := context.Background()
-	base, cur, err := dbt.LoadPair(ctx, j.BaseDir, j.CurDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := duckdb.Open(ctx, j.DBPath, duckdb.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return &Env{Base: base, Current: cur, Warehouse: w}
+	env, _, _ := jaffleDirs(t)
+	return env
 }
 
 func TestRunnerResultsOnJaffle(t *testing.T) {

@@ -71,9 +71,59 @@ type Artifacts struct {
 // the bytes of the original files: they are written into the state file as
 // they are, never decoded and re-encoded (a large project's manifest is
 // about 90 MB). Nil means absent.
-type ArtifactFiles struct {
-	Manifest []byte `json:"manifest"`
-	Catalog  []byte `json:"catalog"`
+type ArtifactFiles = dbt.Files
+
+// LoadArtifactDirs loads both environments' artifact folders for a review:
+// each file is read once, parsed for the checks (the Env, without a
+// warehouse) and kept as bytes for the state file.
+func LoadArtifactDirs(ctx context.Context, baseDir, currentDir string) (*Env, Artifacts, error) {
+	base, current, bf, cf, err := dbt.LoadPairFiles(ctx, baseDir, currentDir)
+	if err != nil {
+		return nil, Artifacts{}, err
+	}
+	return &Env{Base: base, Current: current}, Artifacts{Base: bf, Current: cf}, nil
+}
+
+// Origin is where and when a state is made: the recce that writes it, the
+// time, the branch and the merge request it reviews.
+type Origin struct {
+	RecceVersion string
+	// At is when the state is made (zero: now).
+	At          time.Time
+	Git         *GitInfo
+	PullRequest *PullRequest
+}
+
+// OriginFromEnv is the origin of a state made by this recce now, with the
+// branch and merge request of GitLab CI's variables (none elsewhere).
+func OriginFromEnv(version string, getenv func(string) string) Origin {
+	return Origin{RecceVersion: version, Git: GitFromEnv(getenv), PullRequest: PullRequestFromEnv(getenv)}
+}
+
+// NewState is a review's state: both environments' artifact files
+// (embedded as they are, never re-encoded), the checks and their runs (nil
+// runs are left out), made by origin.
+func NewState(files Artifacts, checks []*Check, runs []*Run, o Origin) *State {
+	at := Now()
+	if !o.At.IsZero() {
+		at = Time{o.At.UTC().Truncate(time.Second)}
+	}
+	st := &State{
+		Metadata:  Metadata{SchemaVersion: SchemaVersion, RecceVersion: o.RecceVersion, GeneratedAt: at},
+		Checks:    checks,
+		Runs:      make([]*Run, 0, len(runs)),
+		Artifacts: files,
+		Git:       o.Git, PullRequest: o.PullRequest,
+	}
+	if st.Checks == nil {
+		st.Checks = []*Check{}
+	}
+	for _, r := range runs {
+		if r != nil {
+			st.Runs = append(st.Runs, r)
+		}
+	}
+	return st
 }
 
 // ReadArtifactFiles reads dir's manifest.json and catalog.json (the

@@ -105,17 +105,9 @@ func ParseFailOn(s string) (FailOn, error) {
 func (t Tally) Gate(p FailOn) error {
 	switch {
 	case p == FailOnMismatch && t.Mismatch+t.Incomplete > 0:
-		return fmt.Errorf("%s found a data mismatch and %d did not complete (--fail-on mismatch)", plural(t.Mismatch, "check", "checks"), t.Incomplete)
+		return fmt.Errorf("%s found a data mismatch and %d did not complete (--fail-on mismatch)", Plural(t.Mismatch, "check", "checks"), t.Incomplete)
 	case p == FailOnError && t.Incomplete > 0:
-		return fmt.Errorf("%s did not complete (--fail-on error)", plural(t.Incomplete, "check", "checks"))
+		return fmt.Errorf("%s did not complete (--fail-on error)", Plural(t.Incomplete, "check", "checks"))
 	}
 	return nil
-}
-
-// plural says "1 check", "2 checks".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,8 +54,13 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 	if artsErr != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// One env for the checks and the summary: the lineage is diffed once.
+	var env *check.Env
+	if arts != nil {
+		env = s.sessionEnv(arts)
+	}
 	if sess.Status != store.StatusOutdated {
-		if sess, err = s.completeChecks(ctx, sess, st, arts, artsErr); err != nil || sess == nil {
+		if sess, st, err = s.completeChecks(ctx, sess, st, env, artsErr); err != nil || sess == nil {
 			return err // nil session: a newer upload replaced this one, its own job follows
 		}
 	}
@@ -70,7 +74,7 @@ func (s *Server) runSummaryJob(ctx context.Context, j *store.Job) error {
 		return nil
 	}
 	s.withReviewApprovals(ctx, sess, st)
-	post, err := s.renderSessionSummary(sess, st, arts)
+	post, err := s.renderSessionSummary(sess, st, env)
 	if err != nil {
 		return permanent(err)
 	}
@@ -166,7 +170,8 @@ func (s *Server) setSessionStatus(ctx context.Context, c *gitlab.Client, sess *s
 // now is, or nil when a newer upload replaced the one worked on.
 //
 // The server never runs SQL that an upload defines (docs/security.md):
-// anyone who can run a pipeline writes the upload. It runs
+// anyone who can run a pipeline writes the upload. The check review
+// (check.Review, RunMissing) runs
 //   - the checks that read only the artifacts (lineage and schema diffs):
 //     no SQL, nothing outside the upload is read;
 //   - the data checks of its own configuration (Options.TrustedChecks,
@@ -176,112 +181,63 @@ func (s *Server) setSessionStatus(ctx context.Context, c *gitlab.Client, sess *s
 //
 // Every other check without a run stays without one: the summary says it
 // was not run in CI.
-func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *check.State, arts *parsedArtifacts, artsErr error) (*store.Session, error) {
+func (s *Server) completeChecks(ctx context.Context, sess *store.Session, st *check.State, env *check.Env, artsErr error) (*store.Session, *check.State, error) {
 	if artsErr != nil {
 		// The upload was validated, so this is the artifact store failing
 		// or the manifests being unreadable: the summary says so.
 		if sess.ResultError != "" {
-			return sess, nil
+			return sess, st, nil
 		}
 		err := s.opts.Store.RecordResult(ctx, sess.ProjectID, sess.IID, sess.Revision,
 			store.Result{Verdict: store.StatusFailed, ResultError: artsErr.Error()})
 		if errors.Is(err, store.ErrStaleRevision) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
+		sess, err = s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
+		return sess, st, err
 	}
-	env := s.sessionEnv(arts)
-	todo, uploaded := s.runnableChecks(st, env)
-	if len(todo) == 0 {
-		return sess, nil
-	}
-	runs := (&check.Runner{Env: env, Now: s.now}).RunAll(ctx, todo)
-	if ctx.Err() != nil {
-		return nil, ctx.Err() // interrupted: the checks run again next time
-	}
-	for i, r := range runs {
-		if r == nil {
-			continue
-		}
-		st.Runs = append(st.Runs, r)
-		// An approval the run earned (AutoApprove) goes to the upload's check.
-		uploaded[i].IsChecked, uploaded[i].UpdatedAt = todo[i].IsChecked, todo[i].UpdatedAt
-	}
-	data, err := encodeSessionState(st)
+	reviewed, tally, err := check.Review(ctx, check.ReviewInput{Env: env, Previous: st, Policy: check.RunMissing,
+		Trusted: s.opts.TrustedChecks, Now: s.now})
 	if err != nil {
-		return nil, err
+		return nil, nil, err // interrupted: the checks run again next time
 	}
-	err = s.opts.Store.RecordResult(ctx, sess.ProjectID, sess.IID, sess.Revision, store.Result{Verdict: verdictOf(st), StateJSON: data})
+	ran := len(reviewed.Runs) - len(st.Runs)
+	if ran == 0 {
+		return sess, st, nil
+	}
+	data, err := encodeSessionState(reviewed)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = s.opts.Store.RecordResult(ctx, sess.ProjectID, sess.IID, sess.Revision, store.Result{Verdict: sessionVerdict(tally), StateJSON: data})
 	if errors.Is(err, store.ErrStaleRevision) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.log.Info("checks run on the upload", "iid", sess.IID, "revision", sess.Revision, "checks", len(todo))
-	return s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
+	s.log.Info("checks run on the upload", "iid", sess.IID, "revision", sess.Revision, "checks", ran)
+	sess, err = s.opts.Store.Session(ctx, sess.ProjectID, sess.IID)
+	return sess, reviewed, err
 }
 
-// runnableChecks are the checks of an upload without a run that the server
-// may run (see completeChecks), as they are to run, and the upload's
-// checks they stand for, in the same order.
-func (s *Server) runnableChecks(st *check.State, env *check.Env) (todo, uploaded []*check.Check) {
-	trusted := map[string]*check.Check{}
-	for _, c := range s.opts.TrustedChecks {
-		trusted[c.CheckID] = c
-	}
-	latest := check.LatestRuns(st.Runs)
-	for _, c := range st.Checks {
-		if c.Type == check.Simple || latest[c.CheckID] != nil {
-			continue
-		}
-		run := c
-		if c.Type.NeedsWarehouse() {
-			t := trusted[c.CheckID]
-			if env.Warehouse == nil || t == nil || !sameDefinition(t, c) {
-				continue // not run in CI, and not the server's to run
-			}
-			cc := *t
-			cc.CheckID, cc.Name, cc.Description, cc.IsChecked, cc.UpdatedAt = c.CheckID, c.Name, c.Description, c.IsChecked, c.UpdatedAt
-			run = &cc
-		} else {
-			cc := *c
-			run = &cc
-		}
-		todo, uploaded = append(todo, run), append(uploaded, c)
-	}
-	return todo, uploaded
-}
+// verdictOf is a state's session verdict (see sessionVerdict).
+func verdictOf(st *check.State) store.SessionStatus { return sessionVerdict(st.Tally()) }
 
-// sameDefinition tells whether an uploaded check is the trusted one: the
-// same type and the same params (compared as JSON).
-func sameDefinition(trusted, uploaded *check.Check) bool {
-	if trusted.Type != uploaded.Type {
-		return false
+// sessionVerdict is a tally as a session's status: a data mismatch found,
+// a check that did not complete (failed), or up to date with nothing to
+// worry about.
+func sessionVerdict(t check.Tally) store.SessionStatus {
+	switch {
+	case t.Mismatch > 0:
+		return store.StatusMismatch
+	case t.Incomplete > 0:
+		return store.StatusFailed
 	}
-	a, errA := json.Marshal(trusted.Params)
-	b, errB := json.Marshal(uploaded.Params)
-	return errA == nil && errB == nil && bytes.Equal(a, b)
-}
-
-// verdictOf is a state's session verdict: a data mismatch found, a check
-// that did not complete (failed), or up to date with nothing to worry
-// about.
-func verdictOf(st *check.State) store.SessionStatus {
-	latest := check.LatestRuns(st.Runs)
-	verdict := store.StatusUpToDate
-	for _, c := range st.Checks {
-		switch check.Assess(c, latest[c.CheckID]).Verdict {
-		case check.Mismatch:
-			return store.StatusMismatch
-		case check.Incomplete:
-			verdict = store.StatusFailed
-		}
-	}
-	return verdict
+	return store.StatusUpToDate
 }
 
 // sessionPost is what the summary job posts: the note's body and the
@@ -300,7 +256,7 @@ const outdatedStatus = "waiting for recce upload"
 
 // renderSessionSummary renders the summary note of a session and the
 // commit status that goes with it.
-func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts *parsedArtifacts) (*sessionPost, error) {
+func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, env *check.Env) (*sessionPost, error) {
 	outdated := sess.Status == store.StatusOutdated
 	banner := ""
 	if outdated {
@@ -309,8 +265,8 @@ func (s *Server) renderSessionSummary(sess *store.Session, st *check.State, arts
 	}
 	footer := "\n---\n\n" + s.reviewedLine(sess) + "\n"
 	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - len(banner) - len(footer) - summary.HistoryReserve, Reason: noteReason}
-	if arts != nil {
-		opts.Base, opts.Current = arts.base, arts.current
+	if env != nil {
+		opts.Base, opts.Current, opts.Lineage = env.Base, env.Current, env.Lineage()
 	}
 	res, err := summary.Render(st, opts)
 	if err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"net/http"
-	"time"
 
 	"gitlab.com/recce-go/recce/internal/check"
 )
@@ -14,19 +13,16 @@ import (
 // read it. withArtifacts false leaves the artifacts out, for callers that
 // have them parsed already.
 func (s *Server) stateFile(rv *review, withArtifacts bool) (*check.State, error) {
-	st := &check.State{
-		Metadata:    check.Metadata{SchemaVersion: check.SchemaVersion, RecceVersion: s.opts.Version, GeneratedAt: check.Time{Time: s.now().UTC().Truncate(time.Second)}},
-		PullRequest: rv.pr,
-	}
-	st.Checks, st.Runs = rv.ws.state()
+	var files check.Artifacts
 	if withArtifacts && rv.artifacts != nil {
 		a, err := rv.artifacts()
 		if err != nil {
 			return nil, err
 		}
-		st.Artifacts = a
+		files = a
 	}
-	return st, nil
+	checks, runs := rv.ws.state()
+	return check.NewState(files, checks, runs, check.Origin{RecceVersion: s.opts.Version, At: s.now(), PullRequest: rv.pr}), nil
 }
 
 // exportState answers GET /api/state with the state file, as a download.

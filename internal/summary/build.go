@@ -87,7 +87,7 @@ func stamp(s string) string {
 
 func headline(s *Summary) string {
 	n := s.Checks
-	checks := plural(n.Run, "check", "checks")
+	checks := check.Plural(n.Run, "check", "checks")
 	switch {
 	case n.Run == 0:
 		return "✅ No checks ran: add preset checks to recce.yml to validate the data."

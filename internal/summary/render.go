@@ -188,13 +188,6 @@ func notices(s *Summary, d detail, degraded bool) []string {
 	return out
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 func orNA(s string) string {
 	if s == "" {
 		return "N/A"
@@ -228,13 +221,13 @@ func writeLineage(b *strings.Builder, l *Lineage, d detail) {
 	case l.Counts.Changed == 0:
 		b.WriteString("No changed module was detected.\n")
 		if l.Counts.WhitespaceOnly > 0 {
-			fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings, which changes no data._\n", plural(l.Counts.WhitespaceOnly, "node", "nodes"))
+			fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings, which changes no data._\n", check.Plural(l.Counts.WhitespaceOnly, "node", "nodes"))
 		}
 		return
 	}
 	fmt.Fprintf(b, "%s.\n", l.Counts)
 	if l.Counts.WhitespaceOnly > 0 {
-		fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings: not shown, as that changes no data._\n", plural(l.Counts.WhitespaceOnly, "more node", "more nodes"))
+		fmt.Fprintf(b, "\n_%s changed only in whitespace or line endings: not shown, as that changes no data._\n", check.Plural(l.Counts.WhitespaceOnly, "more node", "more nodes"))
 	}
 	if !d.graph {
 		b.WriteString("\n_The graph is left out to keep this note within its size limit; open the review in recce to see it._\n")

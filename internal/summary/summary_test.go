@@ -16,6 +16,7 @@ import (
 	"gitlab.com/recce-go/recce/internal/demo"
 	"gitlab.com/recce-go/recce/internal/diff/difftest"
 	"gitlab.com/recce-go/recce/internal/fixtures"
+	"gitlab.com/recce-go/recce/internal/lineage"
 	"gitlab.com/recce-go/recce/internal/markdown"
 	"gitlab.com/recce-go/recce/internal/warehouse/duckdb"
 )
@@ -526,5 +527,31 @@ func TestQueryDiffRowsAreBoundedAndSafe(t *testing.T) {
 	}
 	if strings.Contains(md, "c8\\|x") || strings.Contains(md, strings.Repeat("long ", 20)) {
 		t.Error("columns or cells beyond the bounds")
+	}
+}
+
+// TestRenderUsesTheGivenLineage: recce run and the server's summary job
+// pass the lineage diff their checks computed; the summary draws that one
+// rather than diffing the artifacts again.
+func TestRenderUsesTheGivenLineage(t *testing.T) {
+	st := jaffleState(t)
+	base, cur, err := st.LoadArtifacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Render(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &check.Env{Base: base, Current: cur}
+	got, err := Render(st, Options{Base: base, Current: cur, Lineage: env.Lineage()})
+	if err != nil || got.Markdown != want.Markdown {
+		t.Fatalf("with the run's lineage the summary differs (%v):\n%s", err, firstDiff(want.Markdown, got.Markdown))
+	}
+	// Given a lineage of no change (base against itself), that is what
+	// the summary says.
+	none, err := Render(st, Options{Base: base, Current: cur, Lineage: lineage.Diff(base, base)})
+	if err != nil || !strings.Contains(none.Markdown, "No changed module was detected.") || strings.Contains(want.Markdown, "No changed module was detected.") {
+		t.Errorf("the given lineage was not used (%v)", err)
 	}
 }
