@@ -8,6 +8,8 @@ import (
 	"gitlab.com/recce-go/recce/internal/diff"
 )
 
+func init() { jaffleParams[ProfileDiff] = Params{"model": "customers"} }
+
 // TestPrintProfileExact: values equal to the last bit are not a change;
 // values that differ in the last bit show with the digits it takes; a
 // column on one side only is one line that says so.

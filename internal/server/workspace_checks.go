@@ -117,9 +117,9 @@ func (w *workspace) replaceRun(r *check.Run) {
 // defaultName names a check after its type and subject: "Row count diff
 // of customers".
 func defaultName(t check.Type, p check.Params) string {
-	title, ok := typeNames[t]
-	if !ok {
-		title = t.Title()
+	title := t.Title()
+	if k, ok := check.Lookup(t); ok {
+		title = k.Name()
 	}
 	if m, ok := p["model"].(string); ok && m != "" {
 		return title + " of " + m
@@ -135,14 +135,6 @@ func defaultName(t check.Type, p check.Params) string {
 		return title + " of " + s
 	}
 	return title
-}
-
-// typeNames are the types as a check's name begins.
-var typeNames = map[check.Type]string{
-	check.LineageDiff: "Lineage diff", check.SchemaDiff: "Schema diff", check.RowCountDiff: "Row count diff",
-	check.ValueDiff: "Value diff", check.ValueDiffDetail: "Value diff detail", check.ProfileDiff: "Profile diff",
-	check.Query: "Query", check.QueryBase: "Query on base", check.QueryDiff: "Query diff",
-	check.TopKDiff: "Top-K diff", check.HistogramDiff: "Histogram diff", check.Simple: "Note",
 }
 
 type checkPatch struct {

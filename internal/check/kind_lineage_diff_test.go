@@ -1,0 +1,3 @@
+package check
+
+func init() { jaffleParams[LineageDiff] = Params{"select": "state:modified+"} }

@@ -1,0 +1,3 @@
+package check
+
+func init() { jaffleParams[RowCountDiff] = Params{"select": "state:modified+"} }

@@ -1,0 +1,3 @@
+package check
+
+func init() { jaffleParams[SchemaDiff] = Params{"select": "state:modified+"} }

@@ -1,0 +1,5 @@
+package check
+
+func init() {
+	jaffleParams[ValueDiffDetail] = Params{"model": "customers", "primary_key": "customer_id"}
+}

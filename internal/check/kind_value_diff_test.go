@@ -1,0 +1,3 @@
+package check
+
+func init() { jaffleParams[ValueDiff] = Params{"model": "customers", "primary_key": "customer_id"} }
