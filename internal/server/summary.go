@@ -49,8 +49,9 @@ func renderReviewSummary(st *check.State, env *check.Env) (*summary.Result, erro
 	// Room is left for the marker line the client puts above the summary and
 	// for the history line that the next summary reads.
 	opts := summary.Options{MaxChars: gitlab.MaxNoteLength - len(gitlab.SummaryMarker) - 2 - summary.HistoryReserve}
-	if env != nil {
-		opts.Base, opts.Current = env.Base, env.Current
+	if env != nil && env.Base != nil && env.Current != nil {
+		// The review's lineage diff, computed once for its checks.
+		opts.Base, opts.Current, opts.Lineage = env.Base, env.Current, env.Lineage()
 	}
 	res, err := summary.Render(st, opts)
 	if err != nil {
