@@ -1,7 +1,10 @@
-// Package check holds the checks of a review, their runs, the preset checks
-// of recce.yml, the runner that executes checks against an environment, and
-// the state file (recce_state.json) that carries all of it between `recce
-// run`, `recce summary`, the server and the merge request.
+// Package check holds the checks of a review and their types (one Kind per
+// type, in a registry: kind.go and kind_<type>.go), their runs, the preset
+// checks of recce.yml, the runner that executes checks against an
+// environment, the check review that `recce run`, `recce upload` and the
+// server share (review.go), and the state file (recce_state.json) that
+// carries all of it between `recce run`, `recce summary`, the server and
+// the merge request, with its tally (tally.go).
 //
 // Every shape here follows the reference system's JSON, field for field, so
 // that its state files load here and ours load there (see docs/checks.md):
@@ -10,12 +13,14 @@
 //     RunStatus) of the reference.
 //   - The state file follows recce/state.py (RecceState, schema "v0").
 //   - Each run type's result follows the reference's task of that type
-//     (recce/tasks/*.py); see results.go, where each type names its source.
+//     (recce/tasks/*.py); see the type's file, kind_<type>.go, where each
+//     result names its source.
 //
 // The package knows nothing of the command line: the runner takes a
 // context and an Env, reports progress through a callback, and never
-// prints. The server keeps checks and runs in its own store and calls the
-// same runner.
+// prints (a Kind writes its comparison as text only when the CLI asks,
+// WriteText). The server keeps checks and runs in its own store and calls
+// the same runner.
 package check
 
 import (
@@ -69,7 +74,8 @@ const (
 )
 
 // Params are a check's parameters as JSON-like values (what recce.yml and
-// the API give). Each type reads its own fields from them; see params.go.
+// the API give). Each type reads its own fields from them (its Kind's
+// ParseParams).
 type Params map[string]any
 
 // Check is one item of the checklist (reference: models/types.py Check).
@@ -90,7 +96,7 @@ type Check struct {
 }
 
 // Run is one execution of a check (reference: models/types.py Run).
-// Result holds the type's result shape as JSON (see results.go and
+// Result holds the type's result shape as JSON (see the type's Kind and
 // DecodeResult); it is kept raw so that results written by the reference,
 // with fields this product does not know, survive a round trip.
 type Run struct {
