@@ -34,14 +34,6 @@ func (e *Env) Lineage() *lineage.Result {
 	return e.lineage
 }
 
-// UseLineage gives the env the lineage diff of its environments, computed
-// already (a summary of a run reuses the run's), unless it has one.
-func (e *Env) UseLineage(r *lineage.Result) {
-	if r != nil {
-		e.once.Do(func() { e.lineage = r })
-	}
-}
-
 // data is what a check that queries the warehouse runs on: the diff
 // package's environments, or an error saying why there is no warehouse.
 func (e *Env) data() (*diff.Envs, error) {
