@@ -16,6 +16,13 @@ type Assessment struct {
 	Outcome
 }
 
+// IsNote reports whether the check is a note: it never runs, and is
+// neither counted nor reported.
+func (a Assessment) IsNote() bool {
+	k, ok := Lookup(a.Check.Type)
+	return ok && !k.Runs()
+}
+
 // Assessments gives each check of the state its verdict, in checklist
 // order.
 func (s *State) Assessments() []Assessment {
@@ -49,7 +56,7 @@ type Tally struct {
 func TallyOf(as []Assessment) Tally {
 	var t Tally
 	for _, a := range as {
-		if k, ok := Lookup(a.Check.Type); ok && !k.Runs() {
+		if a.IsNote() {
 			continue
 		}
 		t.Checks++

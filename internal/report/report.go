@@ -47,13 +47,12 @@ type item struct {
 }
 
 func (in Input) items() []item {
-	latest := check.LatestRuns(in.State.Runs)
 	var out []item
-	for _, c := range in.State.Checks {
-		if c.Type == check.Simple {
-			continue // a note: nothing runs, nothing to report
+	for _, a := range in.State.Assessments() {
+		if a.IsNote() {
+			continue // nothing runs, nothing to report
 		}
-		out = append(out, item{c: c, run: latest[c.CheckID], out: check.Assess(c, latest[c.CheckID])})
+		out = append(out, item{c: a.Check, run: a.Run, out: a.Outcome})
 	}
 	return out
 }
